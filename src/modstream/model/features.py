@@ -1,0 +1,144 @@
+"""Feature extraction from cleaned texts: word n-gram tf-idf plus optional character n-grams."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from modstream.text.charngrams import WordCharTfidf
+from modstream.text.clean import _texts
+from modstream.text.lemmas import LemmaTokenTransformer
+from modstream.text.nlp import BLANK
+from modstream.text.tokens import SpacyTokenTransformer
+from modstream.text.words import WordTokenTransformer
+
+TOKENIZERS = ("spacy", "lookup", "words")
+CHAR_PREFIX = "char:"
+
+
+def identity(value: Any) -> Any:
+    """Pass-through used as tf-idf tokenizer/preprocessor for pre-tokenized input."""
+    return value
+
+
+def word_vectorizer(
+    ngram_range: tuple[int, int],
+    max_features: int | None,
+    sublinear_tf: bool,
+    vocabulary: Sequence[str] | None = None,
+) -> TfidfVectorizer:
+    """A tf-idf vectorizer over token lists (no re-tokenizing, no lower-casing)."""
+    return TfidfVectorizer(
+        tokenizer=identity,
+        preprocessor=identity,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=ngram_range,
+        max_features=max_features,
+        sublinear_tf=sublinear_tf,
+        vocabulary=vocabulary,
+        dtype=np.float64,
+    )
+
+
+def make_tokenizer(kind: str, spacy_model: str = BLANK, n_process: int = 1) -> Any:
+    if kind == "spacy":
+        return SpacyTokenTransformer(spacy_model=spacy_model, n_process=n_process)
+    if kind == "lookup":
+        return LemmaTokenTransformer()
+    if kind == "words":
+        return WordTokenTransformer()
+    raise ValueError(f"unknown tokenizer {kind!r}; choose one of {TOKENIZERS}")
+
+
+def whitespace_words(texts: Iterable[str]) -> list[list[str]]:
+    """Lower-cased whitespace-separated words, punctuation kept (input of char n-grams)."""
+    return [t.lower().split() for t in texts]
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Cleaned texts → sparse features: word n-grams of tokens (+ char n-grams within words).
+
+    With ``char_ngram_range=None`` this is exactly a token transformer followed by a
+    ``TfidfVectorizer`` over its token lists (the reference design's pipeline).
+    """
+
+    def __init__(
+        self,
+        tokenizer: str = "spacy",
+        spacy_model: str = BLANK,
+        n_process: int = 1,
+        word_ngram_range: tuple[int, int] | None = (1, 3),
+        word_max_features: int | None = 10_000,
+        word_sublinear_tf: bool = False,
+        char_ngram_range: tuple[int, int] | None = None,
+        char_max_features: int | None = 100_000,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.spacy_model = spacy_model
+        self.n_process = n_process
+        self.word_ngram_range = word_ngram_range
+        self.word_max_features = word_max_features
+        self.word_sublinear_tf = word_sublinear_tf
+        self.char_ngram_range = char_ngram_range
+        self.char_max_features = char_max_features
+
+    def tokenize(self, texts: Sequence[str]) -> np.ndarray:
+        tok = make_tokenizer(self.tokenizer, self.spacy_model, self.n_process)
+        return np.asarray(tok.transform(texts), dtype=object)
+
+    def fit(self, X: Iterable[object], y: object = None) -> TextFeatures:
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X: Iterable[object], y: object = None, **_: Any) -> sp.csr_matrix:
+        texts = [str(t) for t in _texts(X)]
+        if self.word_ngram_range is None and self.char_ngram_range is None:
+            raise ValueError("TextFeatures needs word or character n-grams")
+        parts: list[sp.csr_matrix] = []
+        self.word_: TfidfVectorizer | None = None
+        self.char_: WordCharTfidf | None = None
+        if self.word_ngram_range is not None:
+            self.word_ = word_vectorizer(
+                tuple(self.word_ngram_range),  # type: ignore[arg-type]
+                self.word_max_features,
+                self.word_sublinear_tf,
+            )
+            parts.append(self.word_.fit_transform(self.tokenize(texts)))
+        if self.char_ngram_range is not None:
+            self.char_ = WordCharTfidf(
+                ngram_range=tuple(self.char_ngram_range),  # type: ignore[arg-type]
+                max_features=self.char_max_features,
+            )
+            parts.append(self.char_.fit_transform(whitespace_words(texts)))
+        self.n_features_in_ = 1
+        return _stack(parts)
+
+    def transform(self, X: Iterable[object]) -> sp.csr_matrix:
+        texts = [str(t) for t in _texts(X)]
+        parts: list[sp.csr_matrix] = []
+        if self.word_ is not None:
+            parts.append(self.word_.transform(self.tokenize(texts)))
+        if self.char_ is not None:
+            parts.append(self.char_.transform(whitespace_words(texts)))
+        return _stack(parts)
+
+    def feature_names(self) -> list[str]:
+        names: list[str] = []
+        if self.word_ is not None:
+            names.extend(self.word_.get_feature_names_out().tolist())
+        if self.char_ is not None:
+            by_index = sorted(self.char_.vocabulary_.items(), key=lambda kv: kv[1])
+            names.extend(f"{CHAR_PREFIX}{g}" for g, _ in by_index)
+        return names
+
+
+def _stack(parts: list[sp.csr_matrix]) -> sp.csr_matrix:
+    if len(parts) == 1:
+        return sp.csr_matrix(parts[0])
+    return sp.hstack(parts, format="csr")

@@ -1,0 +1,97 @@
+"""A fitted moderation model: probabilities, explanations and per-stage traces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from modstream.model.features import TextFeatures
+
+CLASS_NAMES = ("t:0", "t:1")
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One feature's push on the removal score (tf-idf weight × coefficient)."""
+
+    feature: str
+    weight: float
+
+
+@dataclass
+class TextModel:
+    """A fitted pipeline (clean → features → linear classifier) and what is known about it."""
+
+    pipeline: Pipeline
+    threshold: float
+    preset: str
+    name: str = "moderation"
+    version: str = "0"
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(CLASS_NAMES)
+
+    @property
+    def features(self) -> TextFeatures:
+        return self.pipeline.named_steps["features"]  # type: ignore[no-any-return]
+
+    @property
+    def classifier(self) -> Any:
+        return self.pipeline.named_steps["clf"]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """``(n, 2)`` float64 array of ``[P(kept), P(removed)]`` per text, in input order."""
+        if len(texts) == 0:
+            return np.empty((0, 2), dtype=np.float64)
+        return np.asarray(self.pipeline.predict_proba(list(texts)), dtype=np.float64)
+
+    def labels(self, p_removed: np.ndarray) -> np.ndarray:
+        return (np.asarray(p_removed) >= self.threshold).astype(int)
+
+    @cached_property
+    def _feature_names(self) -> np.ndarray:
+        return np.asarray(self.features.feature_names(), dtype=object)
+
+    def explain(self, texts: Sequence[str], top: int = 5) -> list[list[Contribution]]:
+        """Per text, the ``top`` features with the largest absolute push on the score."""
+        cleaned = self.pipeline.named_steps["clean"].transform(list(texts))
+        matrix = self.features.transform(cleaned).tocsr()
+        coef = np.asarray(self.classifier.coef_[0])
+        result: list[list[Contribution]] = []
+        for row in range(matrix.shape[0]):
+            start, end = matrix.indptr[row], matrix.indptr[row + 1]
+            cols = matrix.indices[start:end]
+            weights = matrix.data[start:end] * coef[cols]
+            order = np.argsort(-np.abs(weights))[:top]
+            result.append(
+                [Contribution(str(self._feature_names[cols[i]]), float(weights[i])) for i in order]
+            )
+        return result
+
+    def trace(self, text: str, top: int = 8) -> dict[str, Any]:
+        """What each stage makes of ``text``: cleaned text, tokens, strongest features, scores."""
+        cleaned = str(self.pipeline.named_steps["clean"].transform([text])[0])
+        tokens = list(self.features.tokenize([cleaned])[0])
+        row = self.features.transform([cleaned]).tocsr()
+        order = np.argsort(-row.data)[:top]
+        tfidf = [(str(self._feature_names[row.indices[i]]), float(row.data[i])) for i in order]
+        proba = self.predict_proba([text])[0]
+        return {
+            "input": text,
+            "cleaned": cleaned,
+            "tokens": tokens,
+            "tfidf": tfidf,
+            "contributions": [(c.feature, c.weight) for c in self.explain([text], top)[0]],
+            "probabilities": {"t:0": float(proba[0]), "t:1": float(proba[1])},
+            "threshold": self.threshold,
+            "removed": int(proba[1] >= self.threshold),
+        }

@@ -1,0 +1,13 @@
+"""All configuration: environment variables are read here and nowhere else.
+
+Every setting has a ``MODSTREAM_`` environment variable; the names Seldon Core uses
+(``PREDICTIVE_UNIT_*``, ``KAFKA_*``) are honoured as aliases. CLI flags override both.
+"""
+
+from __future__ import annotations
+
+from modstream.settings.data import DataSettings
+from modstream.settings.serve import ServeSettings
+from modstream.settings.stream import StreamSettings
+
+__all__ = ["DataSettings", "ServeSettings", "StreamSettings"]

@@ -1,0 +1,107 @@
+"""Character n-grams inside words, tf-idf weighted, computed once per distinct word.
+
+scikit-learn's ``char_wb`` analyzer rebuilds every n-gram of every document in
+Python. Comments reuse a small vocabulary, so this vectorizer caches the feature
+indices of each distinct word and assembles a document from those cached arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import normalize
+
+_CACHE_LIMIT = 500_000
+
+
+def word_ngrams(word: str, low: int, high: int) -> list[str]:
+    """Character n-grams of `` word `` (padded with one space each side)."""
+    padded = f" {word} "
+    size = len(padded)
+    return [padded[i : i + n] for n in range(low, high + 1) for i in range(size - n + 1)]
+
+
+class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Tf-idf of character n-grams within words; input is a sequence of token lists."""
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (1, 4),
+        min_df: int = 2,
+        max_features: int | None = 100_000,
+        sublinear_tf: bool = True,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+
+    def fit(self, X: Sequence[Sequence[str]], y: object = None) -> WordCharTfidf:
+        low, high = self.ngram_range
+        df: dict[str, int] = {}
+        for tokens in X:
+            grams: set[str] = set()
+            for word in set(tokens):
+                grams.update(word_ngrams(word, low, high))
+            for g in grams:
+                df[g] = df.get(g, 0) + 1
+        kept = [(g, c) for g, c in df.items() if c >= self.min_df]
+        kept.sort(key=lambda gc: (-gc[1], gc[0]))
+        if self.max_features is not None:
+            kept = kept[: self.max_features]
+        kept.sort(key=lambda gc: gc[0])
+        self.vocabulary_ = {g: i for i, (g, _) in enumerate(kept)}
+        counts = np.array([c for _, c in kept], dtype=np.float64)
+        self.idf_ = np.log((1 + len(X)) / (1 + counts)) + 1.0
+        self.n_features_in_ = 1
+        self._reset_cache()
+        return self
+
+    def _reset_cache(self) -> None:
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _word_indices(self, word: str) -> np.ndarray:
+        cache = getattr(self, "_cache", None)
+        if cache is None:
+            self._reset_cache()
+            cache = self._cache
+        hit = cache.get(word)
+        if hit is None:
+            vocab = self.vocabulary_
+            low, high = self.ngram_range
+            idx = [vocab[g] for g in word_ngrams(word, low, high) if g in vocab]
+            hit = np.asarray(idx, dtype=np.int32)
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            cache[word] = hit
+        return hit
+
+    def transform(self, X: Iterable[Sequence[str]]) -> sp.csr_matrix:
+        indptr = [0]
+        chunks: list[np.ndarray] = []
+        data: list[np.ndarray] = []
+        for tokens in X:
+            parts = [self._word_indices(w) for w in tokens]
+            cols = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+            uniq, counts = np.unique(cols, return_counts=True)
+            chunks.append(uniq)
+            data.append(counts.astype(np.float64))
+            indptr.append(indptr[-1] + len(uniq))
+        n_docs = len(indptr) - 1
+        indices = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
+        values = np.concatenate(data) if data else np.empty(0)
+        if self.sublinear_tf:
+            values = np.log(values) + 1.0
+        matrix = sp.csr_matrix(
+            (values, indices, np.asarray(indptr)), shape=(n_docs, len(self.vocabulary_))
+        )
+        matrix = matrix @ sp.diags(self.idf_)
+        return normalize(matrix, copy=False).tocsr()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_cache", None)
+        return state

@@ -1,0 +1,75 @@
+"""A fast tokenizer: regular-expression words plus spaCy's English lookup lemmas.
+
+It uses the same lemma table as the blank-English pipeline's lookup lemmatizer
+(``spacy-lookups-data``) without building ``Doc`` objects, which makes it about ten
+times faster than ``nlp.pipe``; that is what lets the default preset serve thousands
+of comments per second in one thread.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from modstream.text.clean import _texts
+from modstream.text.tokens import URL_TOKEN
+
+_TOKEN = re.compile(
+    r"(?:https?://|www\.)\S+|[^\W\d_]+(?:['\u2019][^\W\d_]+)?|\d+(?:[.,]\d+)*",
+    re.UNICODE,
+)
+
+
+@lru_cache(maxsize=1)
+def lemma_table() -> dict[str, str]:
+    """The English lookup-lemma table of ``spacy-lookups-data``, lower-cased."""
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        raw: dict[str, str] = json.load(fh)
+    return {k.lower(): v.lower() for k, v in raw.items()}
+
+
+def lemmatize(text: str, table: dict[str, str]) -> list[str]:
+    """Lower-cased lemmas of ``text``; each URL becomes one ``URL`` token."""
+    out: list[str] = []
+    for word in _TOKEN.findall(text.lower()):
+        if word.startswith(("http://", "https://", "www.")):
+            out.append(URL_TOKEN)
+        else:
+            word = word.replace("\u2019", "'")
+            out.append(table.get(word, word))
+    return out
+
+
+class LemmaTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Map texts to lists of lower-cased lookup lemmas (no spaCy ``Doc`` objects)."""
+
+    def fit(self, X: Iterable[object], y: object = None) -> LemmaTokenTransformer:
+        lemma_table()
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X: Iterable[object]) -> np.ndarray:
+        table = lemma_table()
+        texts = list(_texts(X))
+        result = np.empty(len(texts), dtype=object)
+        for i, text in enumerate(texts):
+            result[i] = lemmatize("" if text is None else str(text), table)
+        return result
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
