@@ -1,15 +1,102 @@
-"""``modstream predict``: not yet available."""
+"""``modstream predict``: score texts (with explanations and traces) or a whole file."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
+
+from modstream.model import TextModel, load_model
+from modstream.model.scoring import score_file
+
+EPILOG = """examples:
+  modstream predict --model models/rscience "This is an input" "lol who cares"
+  modstream predict --model models/rscience --explain "Source: trust me bro"
+  modstream predict --model models/rscience --trace "See [the paper](https://doi.org/x)"
+  echo "one comment per line" | modstream predict --model models/rscience -
+  modstream predict --model models/rscience --data reddit_test.csv --output scores.jsonl
+"""
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("predict", help="(not yet available)")
+    parser = sub.add_parser(
+        "predict",
+        help="score comments: probability of removal and label",
+        description="Print, per text, the probability that moderators would remove it and "
+        "the label at the model's stored threshold.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", required=True, help="model artifact directory")
+    parser.add_argument("texts", nargs="*", help="texts to score ('-' reads one per line from stdin)")
+    parser.add_argument("--explain", action="store_true", help="show the n-grams that pushed most")
+    parser.add_argument("--trace", action="store_true", help="show what each stage makes of the text")
+    parser.add_argument("--top", type=int, default=5, help="how many n-grams to show")
+    parser.add_argument("--json", action="store_true", help="one JSON object per text")
+    parser.add_argument("--data", help="score a whole CSV/JSONL file instead (streamed)")
+    parser.add_argument("--text-column", help="text column of --data")
+    parser.add_argument("--encoding", default="auto", help="encoding of --data")
+    parser.add_argument("--output", help="JSONL file for --data scores ('-' for stdout)")
+    parser.add_argument("--chunk-rows", type=int, default=2048, help="rows per batch for --data")
     parser.set_defaults(func=_run)
 
 
+def _texts(args: argparse.Namespace) -> list[str]:
+    if args.texts == ["-"]:
+        return [line.rstrip("\n") for line in sys.stdin]
+    return list(args.texts)
+
+
+def _print_text(model: TextModel, text: str, args: argparse.Namespace) -> None:
+    if args.trace:
+        trace = model.trace(text, top=args.top)
+        print(json.dumps(trace, ensure_ascii=False) if args.json else _format_trace(trace))
+        return
+    p = float(model.predict_proba([text])[0, 1])
+    label = int(p >= model.threshold)
+    contributions = model.explain([text], top=args.top)[0] if args.explain else []
+    if args.json:
+        out: dict[str, Any] = {"text": text, "removed_probability": p, "removed": label}
+        if args.explain:
+            out["explanation"] = [c.__dict__ for c in contributions]
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    print(f"{p:.4f}  {'removed' if label else 'kept':<7}  {text}")
+    for c in contributions:
+        direction = "towards removal" if c.weight > 0 else "towards keeping"
+        print(f"          {c.weight:+.3f}  {c.feature!r} ({c.kind}, {direction})")
+
+
+def _format_trace(trace: dict) -> str:
+    lines = [
+        f"input          {trace['input']}",
+        f"cleaned        {trace['cleaned']}",
+        f"tokens/lemmas  {' '.join(trace['tokens'])}",
+        "tf-idf         " + ", ".join(f"{f!r}={w:.3f}" for f, w in trace["tfidf"]),
+        "pushes         " + ", ".join(f"{f!r}{w:+.3f}" for f, w, _ in trace["contributions"]),
+        f"probabilities  t:0 (kept)={trace['probabilities']['t:0']:.4f}  "
+        f"t:1 (removed)={trace['probabilities']['t:1']:.4f}",
+        f"decision       {'removed' if trace['removed'] else 'kept'} "
+        f"(threshold {trace['threshold']:.4f})",
+    ]
+    return "\n".join(lines)
+
+
 def _run(args: argparse.Namespace) -> int:
-    raise SystemExit("modstream predict: not yet available")
+    model = load_model(args.model)
+    if args.data:
+        if not args.output:
+            raise SystemExit("modstream predict: error: --data needs --output FILE.jsonl")
+        rows = score_file(
+            model, args.data, args.output, text_column=args.text_column,
+            encoding=args.encoding, chunk_rows=args.chunk_rows,
+        )
+        print(f"scored {rows:,} rows into {args.output}", file=sys.stderr)
+        return 0
+    texts = _texts(args)
+    if not texts:
+        raise SystemExit("modstream predict: error: give texts, '-' for stdin, or --data")
+    for text in texts:
+        _print_text(model, text, args)
+    return 0

@@ -10,17 +10,10 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from modstream.model.explain import Contribution, explain_rows
 from modstream.model.features import TextFeatures
 
 CLASS_NAMES = ("t:0", "t:1")
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """One feature's push on the removal score (tf-idf weight × coefficient)."""
-
-    feature: str
-    weight: float
 
 
 @dataclass
@@ -62,20 +55,11 @@ class TextModel:
         return np.asarray(self.features.feature_names(), dtype=object)
 
     def explain(self, texts: Sequence[str], top: int = 5) -> list[list[Contribution]]:
-        """Per text, the ``top`` features with the largest absolute push on the score."""
-        cleaned = self.pipeline.named_steps["clean"].transform(list(texts))
+        """Per text, the ``top`` n-grams or words with the largest push on the score."""
+        cleaned = [str(t) for t in self.pipeline.named_steps["clean"].transform(list(texts))]
         matrix = self.features.transform(cleaned).tocsr()
         coef = np.asarray(self.classifier.coef_[0])
-        result: list[list[Contribution]] = []
-        for row in range(matrix.shape[0]):
-            start, end = matrix.indptr[row], matrix.indptr[row + 1]
-            cols = matrix.indices[start:end]
-            weights = matrix.data[start:end] * coef[cols]
-            order = np.argsort(-np.abs(weights))[:top]
-            result.append(
-                [Contribution(str(self._feature_names[cols[i]]), float(weights[i])) for i in order]
-            )
-        return result
+        return explain_rows(self.features, self._feature_names, coef, cleaned, matrix, top)
 
     def trace(self, text: str, top: int = 8) -> dict[str, Any]:
         """What each stage makes of ``text``: cleaned text, tokens, strongest features, scores."""
@@ -90,7 +74,7 @@ class TextModel:
             "cleaned": cleaned,
             "tokens": tokens,
             "tfidf": tfidf,
-            "contributions": [(c.feature, c.weight) for c in self.explain([text], top)[0]],
+            "contributions": [(c.feature, c.weight, c.kind) for c in self.explain([text], top)[0]],
             "probabilities": {"t:0": float(proba[0]), "t:1": float(proba[1])},
             "threshold": self.threshold,
             "removed": int(proba[1] >= self.threshold),

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -64,7 +65,20 @@ def out_of_fold_scores(
     return np.asarray(oof[:, 1]), pipe
 
 
-def train_model(
+@dataclass
+class TrainResult:
+    """A trained model and its out-of-fold P(removed) per training row (for reports)."""
+
+    model: TextModel
+    oof: np.ndarray
+
+
+def train_model(data: Dataset, preset: str = "default", **kwargs: object) -> TextModel:
+    """Train ``preset`` on ``data`` and return only the model (see ``train``)."""
+    return train(data, preset, **kwargs).model  # type: ignore[arg-type]
+
+
+def train(
     data: Dataset,
     preset: str = "default",
     *,
@@ -76,7 +90,7 @@ def train_model(
     target_recall: float | None = None,
     name: str = "moderation",
     report: Reporter = _quiet,
-) -> TextModel:
+) -> TrainResult:
     """Train ``preset`` on ``data``; the threshold comes from out-of-fold predictions."""
     pipeline = build_pipeline(preset, spacy_model, n_process)
     oof, fitted = out_of_fold_scores(pipeline, data.texts, data.labels, folds, n_jobs, report)
@@ -84,7 +98,7 @@ def train_model(
     metrics = {"cross_validated": evaluate_scores(data.labels, oof, threshold)}
     created = datetime.now(UTC)
     digest = hashlib.sha256(f"{data.sha256}{preset}{created.isoformat()}".encode()).hexdigest()
-    return TextModel(
+    model = TextModel(
         pipeline=fitted,  # type: ignore[arg-type]
         threshold=threshold,
         preset=preset,
@@ -103,3 +117,4 @@ def train_model(
         },
         created_at=created.isoformat(),
     )
+    return TrainResult(model=model, oof=oof)

@@ -1,0 +1,71 @@
+"""Arguments and helpers shared by the data-reading verbs (train, evaluate, compare, predict)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from modstream.datasets import Dataset, read_dataset
+
+
+def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
+    """``--data`` and the options that say how to read it."""
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--data",
+        required=True,
+        metavar="CSV|JSONL|URL",
+        help="r/science Kaggle CSV (either layout), a generic CSV or JSONL, or an "
+        "http(s):// URL (needs --sha256; downloaded once into the cache)",
+    )
+    group.add_argument("--text-column", help="text column name (default: body/text/comment)")
+    if labels:
+        group.add_argument("--label-column", help="label column name (default: removed/label)")
+        group.add_argument(
+            "--drop-boilerplate",
+            action="store_true",
+            help="drop rows of leaked moderator or bot text ('Your submission has been removed', ...)",
+        )
+        group.add_argument(
+            "--keep-duplicates", action="store_true", help="keep exact duplicate texts"
+        )
+    group.add_argument("--encoding", default="auto", help="file encoding (default: UTF-8, else Latin-1)")
+    group.add_argument("--sha256", help="expected SHA-256 of the file or download")
+
+
+def load_labelled(args: argparse.Namespace, progress: Progress) -> Dataset:
+    """Read ``--data`` as a labelled dataset and report what cleaning removed."""
+    progress.step(f"reading {args.data}")
+    data = read_dataset(
+        args.data,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        encoding=args.encoding,
+        sha256=args.sha256,
+        drop_boilerplate=args.drop_boilerplate,
+        keep_duplicates=args.keep_duplicates,
+    )
+    r = data.report
+    dropped = ", ".join(
+        f"{r[k]} {k.removesuffix('_dropped')}"
+        for k in ("empty_dropped", "duplicates_dropped", "boilerplate_dropped")
+        if k in r
+    )
+    progress.step(
+        f"{r['rows_kept']:,} of {r['rows_read']:,} rows kept (dropped: {dropped}); "
+        f"{100 * r['removed_rate']:.1f}% removed"
+    )
+    return data
+
+
+class Progress:
+    """Timestamped progress lines on stderr (silent with ``quiet``)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def step(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
