@@ -1,0 +1,203 @@
+"""The data plane: the only path to the model, shared by REST, gRPC and Kafka.
+
+It owns the model, readiness, request ids, metrics of model calls and adaptive batching:
+concurrent ``predict`` calls are merged into one vectorised ``predict_proba`` run on a
+single worker thread, so the event loop keeps accepting requests while the model works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from modstream import metrics
+from modstream.errors import ModelError, NotReady
+from modstream.model import TextModel
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_TEXT_CHARS = 100_000  # well under spaCy's 1,000,000-character limit
+
+
+@dataclass
+class _Pending:
+    texts: list[str]
+    future: asyncio.Future[np.ndarray]
+
+
+class DataPlane:
+    """Scores texts with one model; ``infer`` is synchronous, ``predict`` batches adaptively."""
+
+    def __init__(
+        self,
+        model: TextModel,
+        *,
+        max_batch: int = 64,
+        max_wait_ms: float = 2.0,
+        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+    ) -> None:
+        self.model = model
+        self.max_batch = max(1, max_batch)
+        self.max_wait = max(0.0, max_wait_ms) / 1000.0
+        self.max_text_chars = max_text_chars
+        self.ready = False
+        self.in_flight = 0  # requests a transport is serving; tells the batcher more may come
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._busy = False
+        metrics.set_model_info(model.name, model.version, model.preset)
+
+    # -- facts about the model -------------------------------------------------------------
+    def new_puid(self) -> str:
+        return uuid.uuid4().hex
+
+    def tags(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model.name,
+            "model_version": self.model.version,
+            "preset": self.model.preset,
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        model = self.model
+        return {
+            "name": model.name,
+            "version": model.version,
+            "preset": model.preset,
+            "threshold": model.threshold,
+            "created_at": model.created_at,
+            "class_names": model.class_names,
+            "max_text_chars": self.max_text_chars,
+        }
+
+    # -- scoring ---------------------------------------------------------------------------
+    def notes(self, texts: list[str]) -> list[str]:
+        """What the caller should know about its input: which texts will be truncated."""
+        limit = self.max_text_chars
+        return [
+            f"text {i} truncated from {len(text)} to {limit} characters"
+            for i, text in enumerate(texts)
+            if len(text) > limit
+        ]
+
+    def infer(self, texts: list[str]) -> np.ndarray:
+        """One vectorised model call: ``(n, 2)`` probabilities; ``ModelError`` if it fails."""
+        limit = self.max_text_chars
+        long = sum(1 for text in texts if len(text) > limit)
+        if long:
+            metrics.TRUNCATED.inc(long)
+            texts = [text[:limit] for text in texts]
+        started = time.perf_counter()
+        try:
+            proba = self.model.predict_proba(texts)
+        except Exception as exc:
+            metrics.MODEL_ERRORS.inc()
+            raise ModelError(f"the model failed on a batch of {len(texts)} texts: {exc}") from exc
+        metrics.MODEL_LATENCY.observe(time.perf_counter() - started)
+        metrics.BATCH_SIZE.observe(len(texts))
+        metrics.TEXTS.inc(len(texts))
+        return proba
+
+    async def predict(self, texts: list[str]) -> np.ndarray:
+        """Score ``texts``, merged with whatever other requests arrive at the same time."""
+        if not self.ready or self._queue is None:
+            raise NotReady("the model server is not ready")
+        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(texts, future))
+        return await future
+
+    def record_feedback(self, protocol: str, reward: float | None, truth_rows: int) -> None:
+        """Count a feedback message into the metrics (the model itself does not learn online)."""
+        metrics.FEEDBACK.labels(protocol).inc()
+        if reward is not None:
+            metrics.FEEDBACK_REWARD.inc(reward)
+        if truth_rows:
+            metrics.FEEDBACK_TRUTH.inc(truth_rows)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the batcher on the running loop; the plane is ready afterwards."""
+        self._queue = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="modstream-model")
+        self._task = asyncio.create_task(self._batch_loop(), name="modstream-batcher")
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Stop taking requests, finish queued ones, then stop the worker thread."""
+        self.ready = False
+        if self._queue is not None:
+            while not self._queue.empty() or self._busy:
+                await asyncio.sleep(0.005)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        self._task = self._executor = None
+
+    async def _batch_loop(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = await self._collect(await self._queue.get())
+            self._busy = True
+            try:
+                await self._run(batch)
+            finally:
+                self._busy = False
+
+    async def _collect(self, first: _Pending) -> list[_Pending]:
+        """Take what is queued; wait up to ``max_wait`` only while other requests are coming."""
+        assert self._queue is not None
+        batch, size = [first], len(first.texts)
+        deadline = time.monotonic() + self.max_wait
+        while size < self.max_batch:
+            if self._queue.empty():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.in_flight <= len(batch):
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            else:
+                item = self._queue.get_nowait()
+            batch.append(item)
+            size += len(item.texts)
+        return batch
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        loop = asyncio.get_running_loop()
+        texts = [text for item in batch for text in item.texts]
+        try:
+            proba = await loop.run_in_executor(self._executor, self.infer, texts)
+        except ModelError as exc:
+            if len(batch) == 1:
+                _settle(batch[0].future, exc)
+                return
+            # one bad request must not fail its neighbours: score each on its own
+            log.warning("merged batch of %d requests failed; retrying one by one", len(batch))
+            for item in batch:
+                await self._run([item])
+            return
+        start = 0
+        for item in batch:
+            end = start + len(item.texts)
+            _settle(item.future, proba[start:end])
+            start = end
+
+
+def _settle(future: asyncio.Future[np.ndarray], result: np.ndarray | BaseException) -> None:
+    if future.done():  # the client went away
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

@@ -1,0 +1,93 @@
+"""The Seldon codec: what clients send, what they get back, and what they are told when wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modstream.errors import InvalidInput, NotFound
+from modstream.protocol import decode_json_bytes
+from modstream.protocol.seldon import (
+    decode_feedback,
+    decode_request,
+    encode_error,
+    encode_response,
+)
+
+
+def test_reference_request_and_response_shape() -> None:
+    request = decode_request({"data": {"ndarray": ["This is an input"]}})
+    body = encode_response(request, np.array([[0.75, 0.25]]), puid="abc", tags={"model_name": "m"})
+    assert body == {
+        "data": {"names": ["t:0", "t:1"], "ndarray": [[0.75, 0.25]]},
+        "meta": {"puid": "abc", "tags": {"model_name": "m"}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("payload", "texts", "kind"),
+    [
+        ({"data": {"names": ["text"], "ndarray": ["a", "b"]}}, ["a", "b"], "ndarray"),
+        ({"data": {"ndarray": [["a"], ["b"]]}}, ["a", "b"], "ndarray"),
+        ({"strData": "whole string"}, ["whole string"], "strData"),
+        ({"jsonData": {"text": "one"}}, ["one"], "jsonData"),
+        ({"jsonData": {"text": ["x", "y"]}}, ["x", "y"], "jsonData"),
+        ({"jsonData": ["x", "y"]}, ["x", "y"], "jsonData"),
+    ],
+)
+def test_every_request_kind_yields_its_texts_in_order(
+    payload: dict[str, object], texts: list[str], kind: str
+) -> None:
+    request = decode_request(payload)
+    assert (request.texts, request.kind) == (texts, kind)
+
+
+def test_puid_is_taken_from_meta() -> None:
+    assert decode_request({"meta": {"puid": "p1"}, "strData": "x"}).puid == "p1"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [],
+        {"data": {"ndarray": []}},
+        {"data": {"ndarray": [1, 2]}},
+        {"data": {"ndarray": [None]}},
+        {"data": {"ndarray": None}},
+        {"data": {"ndarray": [["a", "b"]]}},
+        {"data": {"tensor": {"shape": [1], "values": [1.0]}}},
+        {"strData": 5},
+        {"jsonData": {"other": 1}},
+        {"binData": "AAAA"},
+        {"meta": {"puid": 3}, "strData": "x"},
+    ],
+)
+def test_malformed_requests_are_invalid_input(payload: object) -> None:
+    with pytest.raises(InvalidInput):
+        decode_request(payload)
+
+
+def test_invalid_utf8_and_malformed_json_are_invalid_input() -> None:
+    for raw in (b"\xff\xfe{", b'{"data": ', b""):
+        with pytest.raises(InvalidInput):
+            decode_json_bytes(raw)
+
+
+def test_feedback_carries_reward_truth_and_puid() -> None:
+    feedback = decode_feedback(
+        {
+            "request": {"data": {"ndarray": ["a"]}},
+            "response": {"meta": {"puid": "p9"}, "data": {"ndarray": [[0.1, 0.9]]}},
+            "truth": {"data": {"ndarray": [[0, 1]]}},
+            "reward": 1,
+        }
+    )
+    assert (feedback.reward, feedback.truth, feedback.puid) == (1.0, [[0, 1]], "p9")
+    with pytest.raises(InvalidInput):
+        decode_feedback({"reward": "high"})
+
+
+def test_errors_use_seldons_status_object() -> None:
+    assert encode_error(NotFound("no such route")) == {
+        "status": {"code": 404, "info": "no such route", "reason": "NOT_FOUND", "status": "FAILURE"}
+    }
