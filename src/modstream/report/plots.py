@@ -14,6 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
+from modstream.report.tables import feature_label
+
 KEPT_COLOR = "#4c72b0"
 REMOVED_COLOR = "#dd5144"
 CLASS_LABELS = ("kept (t:0)", "removed (t:1)")
@@ -157,17 +159,9 @@ def heaviest_features(names: Sequence[str], coef: np.ndarray, top: int = 20) -> 
     ax = fig.add_subplot()
     colors = [REMOVED_COLOR if v > 0 else KEPT_COLOR for v in values]
     ax.barh(range(picked.size), values, color=colors)
-    ax.set_yticks(range(picked.size), [_short(names[i]) for i in picked], fontsize=8)
+    ax.set_yticks(range(picked.size), [feature_label(names[i], 40) for i in picked], fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("coefficient (positive pushes toward removed)")
     ax.set_title("Heaviest features")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
-
-
-def _short(name: str, width: int = 40) -> str:
-    """A readable label: word boundaries in char n-grams shown as ``␣``, long names cut."""
-    if name.startswith("char:"):
-        name = "char:" + name[5:].replace(" ", "␣")
-    text = "".join(c if c.isprintable() else "?" for c in name)
-    return text if len(text) <= width else text[: width - 1] + "…"

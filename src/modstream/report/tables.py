@@ -54,3 +54,11 @@ def aligned(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def feature_label(name: str, width: int = 60) -> str:
+    """A readable feature name: spaces in char n-grams shown as ``␣``, long names cut."""
+    if name.startswith("char:"):
+        name = "char:" + name[5:].replace(" ", "␣")
+    text = "".join(c if c.isprintable() else "?" for c in name)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -16,7 +16,12 @@ from modstream.model.textmodel import TextModel
 from modstream.report import html as h
 from modstream.report import plots
 from modstream.report.ngrams import distinctive_ngrams
-from modstream.report.tables import COMPARISON_HEADER, COMPARISON_NOTE, comparison_rows
+from modstream.report.tables import (
+    COMPARISON_HEADER,
+    COMPARISON_NOTE,
+    comparison_rows,
+    feature_label,
+)
 
 Section = tuple[str, str, str]
 _READING = (
@@ -143,7 +148,7 @@ def _features_section(model: TextModel, top: int = 20) -> Section | None:
     header = ("feature", "coefficient")
 
     def rows(index: np.ndarray) -> list[tuple[str, str]]:
-        return [(names[i], f"{weights[i]:+.3f}") for i in index]
+        return [(feature_label(names[i]), f"{weights[i]:+.3f}") for i in index]
 
     body = (
         h.image(plots.heaviest_features(names, weights, top), "heaviest features")
@@ -153,7 +158,7 @@ def _features_section(model: TextModel, top: int = 20) -> Section | None:
         )
         + h.note(
             'Logistic-regression coefficients; "char:" marks character n-grams '
-            "(␣ in the plot is a word boundary)."
+            "(␣ is a word boundary)."
         )
     )
     return "features", "Features", h.section("features", "Heaviest features", body)
