@@ -1,0 +1,38 @@
+"""Kubernetes manifests for modstream: Python dicts, written as YAML.
+
+``build_manifests(options)`` returns every object of one deployment, in apply order.
+"""
+
+from __future__ import annotations
+
+from modstream.deploy.common import DeployOptions, Manifest, validate
+from modstream.deploy.plain import config_map, deployment, pod_disruption_budget, service
+from modstream.deploy.scaling import (
+    horizontal_pod_autoscaler,
+    scaled_object,
+    trigger_authentication,
+)
+from modstream.deploy.seldon import seldon_deployment
+from modstream.deploy.topics import kafka_topics
+from modstream.deploy.writer import to_yaml, write_directory
+
+__all__ = ["DeployOptions", "build_manifests", "to_yaml", "write_directory"]
+
+
+def build_manifests(options: DeployOptions) -> list[Manifest]:
+    """All objects for ``options``; raises ``InvalidInput`` for options that cannot work."""
+    validate(options)
+    manifests = kafka_topics(options) if options.topics else []
+    if options.flavour == "seldon":
+        manifests.append(seldon_deployment(options))
+        auth = trigger_authentication(options) if options.autoscaler == "keda" else None
+        return manifests + ([auth] if auth else [])
+    manifests += [config_map(options), service(options), deployment(options)]
+    manifests.append(pod_disruption_budget(options))
+    if options.autoscaler == "keda":
+        auth = trigger_authentication(options)
+        manifests += [auth] if auth else []
+        manifests.append(scaled_object(options, options.name))
+    elif options.autoscaler == "hpa":
+        manifests.append(horizontal_pod_autoscaler(options, options.name))
+    return manifests
