@@ -33,7 +33,7 @@ from modstream.model.threshold import choose_threshold
 from modstream.text.clean import clean_text
 
 Split = tuple[np.ndarray, np.ndarray]
-StepCallback = Callable[[str], None]
+StepCallback = Callable[[str], None]  # called with a description before each unit of work
 METRICS = ("roc_auc", "pr_auc", "f1_best", "f1_default", "fit_seconds", "predict_seconds")
 
 
@@ -192,16 +192,16 @@ def compare_classifiers(
     collectors = [_Collector(c.name, labels.size) for c in candidates]
     feature_seconds: list[float] = []
     for fold, (train, test) in enumerate(splits, 1):
+        on_step(f"fold {fold}: features")
         train_x, test_x, fit_s, transform_s = _features(
             feature_params(preset), texts, (train, test)
         )
         feature_seconds.append(fit_s + transform_s)
-        on_step(f"fold {fold}: features")
         for candidate, collector in zip(candidates, collectors, strict=True):
+            on_step(f"fold {fold}: {candidate.name}")
             times = _score(collector, candidate, (train_x, test_x, labels), (train, test))
             collector.result.fit_seconds.append(times[0])
             collector.result.predict_seconds.append(times[1])
-            on_step(f"fold {fold}: {candidate.name}")
     return [c.finish(labels, splits) for c in collectors], feature_seconds
 
 
@@ -230,13 +230,13 @@ def compare_tokenizers(
     collectors = [_Collector(v.name, labels.size) for v in variants]
     for fold, split in enumerate(splits, 1):
         for variant, collector in zip(variants, collectors, strict=True):
-            _score_variant(collector, variant, preset, (texts, labels), split)
             on_step(f"fold {fold}: {variant.name}")
+            _score_variant(collector, variant, preset, (texts, labels), split)
     return [c.finish(labels, splits) for c in collectors]
 
 
 def step_count(folds: int, preset: str, tokenizers: bool = True) -> int:
-    """How many ``on_step`` calls ``compare`` makes (for a progress bar)."""
+    """How many ``on_step`` calls ``compare`` makes (one before each unit of work)."""
     per_fold = 1 + len(classifiers(preset))
     if tokenizers:
         per_fold += len(tokenizations(preset))
