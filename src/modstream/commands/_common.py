@@ -30,7 +30,9 @@ def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> No
         group.add_argument(
             "--keep-duplicates", action="store_true", help="keep exact duplicate texts"
         )
-    group.add_argument("--encoding", default="auto", help="file encoding (default: UTF-8, else Latin-1)")
+    group.add_argument(
+        "--encoding", default="auto", help="file encoding (default: UTF-8, else Latin-1)"
+    )
     group.add_argument("--sha256", help="expected SHA-256 of the file or download")
 
 
@@ -68,4 +70,6 @@ class Progress:
 
     def step(self, message: str) -> None:
         if not self.quiet:
-            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+            print(
+                f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True
+            )

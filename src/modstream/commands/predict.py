@@ -29,9 +29,13 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, help="model artifact directory")
-    parser.add_argument("texts", nargs="*", help="texts to score ('-' reads one per line from stdin)")
+    parser.add_argument(
+        "texts", nargs="*", help="texts to score ('-' reads one per line from stdin)"
+    )
     parser.add_argument("--explain", action="store_true", help="show the n-grams that pushed most")
-    parser.add_argument("--trace", action="store_true", help="show what each stage makes of the text")
+    parser.add_argument(
+        "--trace", action="store_true", help="show what each stage makes of the text"
+    )
     parser.add_argument("--top", type=int, default=5, help="how many n-grams to show")
     parser.add_argument("--json", action="store_true", help="one JSON object per text")
     parser.add_argument("--data", help="score a whole CSV/JSONL file instead (streamed)")
@@ -89,8 +93,12 @@ def _run(args: argparse.Namespace) -> int:
         if not args.output:
             raise SystemExit("modstream predict: error: --data needs --output FILE.jsonl")
         rows = score_file(
-            model, args.data, args.output, text_column=args.text_column,
-            encoding=args.encoding, chunk_rows=args.chunk_rows,
+            model,
+            args.data,
+            args.output,
+            text_column=args.text_column,
+            encoding=args.encoding,
+            chunk_rows=args.chunk_rows,
         )
         print(f"scored {rows:,} rows into {args.output}", file=sys.stderr)
         return 0

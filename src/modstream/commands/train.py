@@ -36,7 +36,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="parallel cross-validation folds")
     parser.add_argument("--folds", type=int, default=5, help="folds for out-of-fold scores")
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--target-precision", type=float, help="lowest threshold with this precision")
+    target.add_argument(
+        "--target-precision", type=float, help="lowest threshold with this precision"
+    )
     target.add_argument("--target-recall", type=float, help="highest threshold with this recall")
     parser.add_argument("--report", metavar="FILE.html", help="also write the training report")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")

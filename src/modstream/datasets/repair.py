@@ -22,7 +22,7 @@ def repair_text(value: object) -> str:
     text = "" if value is None else str(value)
     if text.isascii():
         return text
-    return ftfy.fix_text(text, normalization="NFC")
+    return ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
 
 
 def is_boilerplate(text: str) -> bool:

@@ -26,7 +26,9 @@ def score_file(
 ) -> int:
     """Write ``{"row", "removed_probability", "removed"}`` per input row; return the row count."""
     row = 0
-    sink: Any = nullcontext(sys.stdout) if str(output) == "-" else open(output, "w", encoding="utf-8")
+    sink: Any = (
+        nullcontext(sys.stdout) if str(output) == "-" else open(output, "w", encoding="utf-8")
+    )
     with sink as out, tqdm(unit=" rows", disable=not progress, file=sys.stderr) as bar:
         for texts in iter_text_chunks(
             source, text_column=text_column, encoding=encoding, chunk_rows=chunk_rows

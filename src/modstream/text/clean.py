@@ -43,6 +43,7 @@ class CleanTextTransformer(TransformerMixin, BaseEstimator):  # type: ignore[mis
     """Stateless transformer mapping an iterable of texts to an array of cleaned texts."""
 
     def fit(self, X: Iterable[object], y: object = None) -> CleanTextTransformer:
+        _texts(X)  # validates the input type
         self.n_features_in_ = 1
         return self
 
@@ -60,6 +61,8 @@ class CleanTextTransformer(TransformerMixin, BaseEstimator):  # type: ignore[mis
 
 def _texts(X: Iterable[object]) -> Iterable[object]:
     """Accept a 1-D sequence of texts, or a 2-D array with one text column."""
+    if hasattr(X, "tocsr") or hasattr(X, "todense"):
+        raise TypeError("text transformers take texts, not a sparse matrix")
     arr = np.asarray(X, dtype=object)
     if arr.ndim == 2 and arr.shape[1] == 1:
         return list(arr[:, 0])

@@ -54,6 +54,7 @@ class LemmaTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[mi
     """Map texts to lists of lower-cased lookup lemmas (no spaCy ``Doc`` objects)."""
 
     def fit(self, X: Iterable[object], y: object = None) -> LemmaTokenTransformer:
+        _texts(X)  # validates the input type
         lemma_table()
         self.n_features_in_ = 1
         return self

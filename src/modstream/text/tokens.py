@@ -43,6 +43,7 @@ class SpacyTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[mi
         self.batch_size = batch_size
 
     def fit(self, X: Iterable[object], y: object = None) -> SpacyTokenTransformer:
+        _texts(X)  # validates the input type
         load_nlp(self.spacy_model)
         self.n_features_in_ = 1
         return self

@@ -15,6 +15,7 @@ class WordTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[mis
     """Map texts to lists of lower-cased word tokens; URLs become one ``URL`` token."""
 
     def fit(self, X: Iterable[object], y: object = None) -> WordTokenTransformer:
+        _texts(X)  # validates the input type
         self.n_features_in_ = 1
         return self
 

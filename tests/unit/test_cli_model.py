@@ -1,0 +1,149 @@
+"""The train / evaluate / predict commands end to end, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modstream.cli import main
+from modstream.demo import write_demo_csv
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modstream", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_demo_csv(tmp_path_factory.mktemp("data") / "demo.csv", n=300)
+
+
+@pytest.fixture(scope="module")
+def trained(demo_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("m") / "model"
+    result = run("train", "--data", str(demo_csv), "--out", str(out), "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "cv_roc_auc=" in result.stdout
+    assert "rows kept" in result.stderr and "out-of-fold" in result.stderr
+    return out
+
+
+def test_predict_prints_probability_and_label(trained: Path) -> None:
+    result = run("predict", "--model", str(trained), "Wake up sheeple!!", "the methods section")
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0 and len(lines) == 2
+    assert lines[0].split()[1] == "removed" and lines[1].split()[1] == "kept"
+    assert 0.0 <= float(lines[0].split()[0]) <= 1.0
+
+
+def test_predict_explain_and_trace(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", "--model", str(trained), "--explain", "--json", "thanks obama"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["explanation"] and {"feature", "weight", "kind"} <= set(out["explanation"][0])
+    assert main(["predict", "--model", str(trained), "--trace", "See [x](http://a.b) &amp; c"]) == 0
+    text = capsys.readouterr().out
+    assert "cleaned        See x http://a.b & c" in text and "tokens/lemmas" in text
+
+
+def test_predict_reads_stdin(trained: Path) -> None:
+    result = run("predict", "--model", str(trained), "-", stdin="one\ntwo\nthree\n")
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 3
+
+
+def test_predict_scores_a_file_in_order(trained: Path, demo_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scores.jsonl"
+    assert (
+        main(
+            [
+                "predict",
+                "--model",
+                str(trained),
+                "--data",
+                str(demo_csv),
+                "--output",
+                str(out),
+                "--chunk-rows",
+                "64",
+            ]
+        )
+        == 0
+    )
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["row"] for r in rows] == list(range(300))
+    assert set(rows[0]) == {"row", "removed_probability", "removed"}
+
+
+def test_evaluate_json(trained: Path, demo_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--model", str(trained), "--data", str(demo_csv), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["roc_auc"] > 0.9
+    assert set(metrics["confusion_matrix"]) == {"tn", "fp", "fn", "tp"}
+    assert {"pr_auc", "precision", "recall", "f1", "calibration_error"} <= set(metrics)
+
+
+def test_target_precision_is_stored(demo_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "strict"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(demo_csv),
+                "--out",
+                str(out),
+                "--quiet",
+                "--jobs",
+                "1",
+                "--target-precision",
+                "0.99",
+            ]
+        )
+        == 0
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["metrics"]["cross_validated"]["precision"] >= 0.99
+    assert manifest["training"]["target_precision"] == 0.99
+
+
+def _bad_inputs(tmp: Path, trained: Path) -> list[tuple[list[str], str]]:
+    (tmp / "empty.csv").write_bytes(b"")
+    (tmp / "cols.csv").write_text("a,b\n1,2\n")
+    (tmp / "labels.csv").write_text("body,removed\nhi,0\nyo,2\n")
+    (tmp / "one.csv").write_text("body,removed\nhi,1\nyo,1\n")
+    (tmp / "bytes.jsonl").write_bytes(b'{"body": "\xff", "removed": 1}\n')
+    tampered = tmp / "tampered"
+    tampered.mkdir()
+    for f in trained.iterdir():
+        (tampered / f.name).write_bytes(f.read_bytes())
+    (tampered / "arrays.npz").write_bytes(b"garbage")
+    train = ["train", "--out", str(tmp / "m"), "--data"]
+    return [
+        ([*train, str(tmp / "empty.csv")], "empty"),
+        ([*train, str(tmp / "cols.csv")], "no text column"),
+        ([*train, str(tmp / "labels.csv")], "other than 0/1/True/False"),
+        ([*train, str(tmp / "one.csv")], "both classes"),
+        ([*train, str(tmp / "bytes.jsonl")], "not valid utf-8"),
+        ([*train, str(tmp / "missing.csv")], "no such file"),
+        (["predict", "--model", str(tmp / "nope"), "x"], "no model artifact"),
+        (["predict", "--model", str(tampered), "x"], "checksum"),
+    ]
+
+
+def test_bad_input_is_one_line_and_exit_2(trained: Path, tmp_path: Path) -> None:
+    for args, message in _bad_inputs(tmp_path, trained):
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"modstream {args[0]}: error:") and message in last, last
+    assert not (tmp_path / "m").exists()
