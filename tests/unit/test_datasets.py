@@ -151,7 +151,7 @@ def test_url_is_downloaded_once_verified_and_cached(
     second = read_dataset(f"{base}/train.csv", sha256=digest)
     assert first.texts == second.texts and len(first.texts) == 4
     assert len(requests) == 1
-    assert list((tmp_path / "cache" / "data").iterdir())[0].name.endswith("train.csv")
+    assert next(iter((tmp_path / "cache" / "data").iterdir())).name.endswith("train.csv")
 
 
 def test_url_with_wrong_checksum_is_refused_and_not_cached(
