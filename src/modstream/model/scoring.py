@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from tqdm import tqdm
 
@@ -26,10 +26,13 @@ def score_file(
 ) -> int:
     """Write ``{"row", "removed_probability", "removed"}`` per input row; return the row count."""
     row = 0
-    sink: Any = (
-        nullcontext(sys.stdout) if str(output) == "-" else open(output, "w", encoding="utf-8")
-    )
-    with sink as out, tqdm(unit=" rows", disable=not progress, file=sys.stderr) as bar:
+    with ExitStack() as stack:
+        out = (
+            sys.stdout
+            if str(output) == "-"
+            else stack.enter_context(open(output, "w", encoding="utf-8"))
+        )
+        bar = stack.enter_context(tqdm(unit=" rows", disable=not progress, file=sys.stderr))
         for texts in iter_text_chunks(
             source, text_column=text_column, encoding=encoding, chunk_rows=chunk_rows
         ):
