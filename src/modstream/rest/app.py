@@ -1,0 +1,56 @@
+"""The Starlette app: Seldon and V2 routes, metrics, OpenAPI; 404/405 in protocol form."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from modstream import metrics
+from modstream.dataplane import DataPlane
+from modstream.errors import ModstreamError, NotFound
+from modstream.openapi import openapi_document
+from modstream.protocol import seldon as seldon_codec
+from modstream.protocol import v2 as v2_codec
+from modstream.rest.common import json_response
+from modstream.rest.seldon_routes import seldon_routes
+from modstream.rest.v2_routes import v2_routes
+
+
+def build_app(plane: DataPlane, *, max_body_bytes: int = 1_048_576) -> Starlette:
+    """The REST application over ``plane``; the plane's lifecycle is the server's business."""
+
+    async def metrics_route(request: Request) -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    async def openapi(request: Request) -> Response:
+        return json_response(openapi_document(plane.model.name))
+
+    routes = [
+        *seldon_routes(plane, max_body_bytes),
+        *v2_routes(plane, max_body_bytes),
+        Route("/metrics", metrics_route, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/seldon.json", openapi, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown routes and wrong methods, answered in the format of the protocol asked for."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        error: ModstreamError = NotFound(f"no route {request.method} {request.url.path}")
+    else:
+        error = ModstreamError(
+            f"{request.method} is not allowed on {request.url.path}",
+            status=exc.status_code,
+            reason="METHOD_NOT_ALLOWED" if exc.status_code == 405 else None,
+        )
+    encode = (
+        v2_codec.encode_error if request.url.path.startswith("/v2") else seldon_codec.encode_error
+    )
+    return json_response(encode(error), error.status, headers=dict(exc.headers or {}))

@@ -1,0 +1,114 @@
+"""What every REST route shares: body reading with a size limit, timing, error mapping.
+
+``endpoint`` is the one place REST maps ``ModstreamError`` to a response: Seldon routes
+answer with Seldon's status object, V2 routes with ``{"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from modstream import metrics
+from modstream.dataplane import DataPlane
+from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
+from modstream.protocol import decode_json_bytes, dumps
+from modstream.protocol import seldon as seldon_codec
+from modstream.protocol import v2 as v2_codec
+
+log = logging.getLogger("modstream.rest")
+
+Handler = Callable[[Request], Awaitable[Response]]
+ErrorEncoder = Callable[[ModstreamError], dict[str, Any]]
+ENCODERS: dict[str, ErrorEncoder] = {
+    "seldon": seldon_codec.encode_error,
+    "v2": v2_codec.encode_error,
+}
+
+
+def json_response(
+    body: object, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_seldon_json(request: Request, limit: int) -> object:
+    """A SeldonMessage from a JSON body, the ``json=`` form field or the ``json`` query field."""
+    raw = await read_body(request, limit)
+    content_type = request.headers.get("content-type", "")
+    if "application/x-www-form-urlencoded" in content_type:
+        try:
+            fields = parse_qs(raw.decode("utf-8"), strict_parsing=False)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("form body is not valid UTF-8") from exc
+        if "json" in fields:
+            return decode_json_bytes(fields["json"][0].encode("utf-8"))
+        if not raw.lstrip().startswith((b"{", b"[")):
+            raise InvalidInput("form body has no json field")
+        # curl -d sends JSON labelled as a form: take it for what it is
+    if not raw and "json" in request.query_params:
+        return decode_json_bytes(request.query_params["json"].encode("utf-8"))
+    return decode_json_bytes(raw)
+
+
+def endpoint(plane: DataPlane, protocol: str, route: str, handler: Handler) -> Handler:
+    """Wrap ``handler`` with in-flight tracking, metrics and the protocol's error format."""
+    encode = ENCODERS[protocol]
+    gauge = metrics.in_flight("rest")
+
+    async def wrapped(request: Request) -> Response:
+        started = time.perf_counter()
+        plane.in_flight += 1
+        gauge.inc()
+        try:
+            response = await handler(request)
+        except ModstreamError as exc:
+            response = _error_response(exc, encode, request)
+        except Exception as exc:  # a bug, not a user error: still answer in the protocol's format
+            log.exception("unexpected failure on %s %s", request.method, request.url.path)
+            response = _error_response(ModstreamError(f"internal error: {exc}"), encode, request)
+        finally:
+            plane.in_flight -= 1
+            gauge.dec()
+        metrics.observe_request("rest", route, response.status_code, time.perf_counter() - started)
+        return response
+
+    return wrapped
+
+
+def _error_response(exc: ModstreamError, encode: ErrorEncoder, request: Request) -> Response:
+    if exc.status >= 500:
+        request_id = getattr(request.state, "puid", None) or request.headers.get("x-request-id")
+        log.error(
+            "%s %s failed (request id %s): %s",
+            request.method,
+            request.url.path,
+            request_id or "-",
+            exc.message,
+        )
+        if request_id:
+            exc = type(exc)(
+                f"{exc.message} (request id {request_id})", status=exc.status, reason=exc.reason
+            )
+    return json_response(encode(exc), exc.status)

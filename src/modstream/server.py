@@ -1,0 +1,105 @@
+"""``modstream serve``: REST (uvicorn) and gRPC (grpc.aio) in one event loop, one data plane.
+
+SIGTERM or SIGINT: both servers stop accepting, in-flight requests finish (up to the
+grace period), the data plane drains its queue, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import grpc
+import uvicorn
+
+from modstream.dataplane import DataPlane
+from modstream.grpc import seldon_service, v2_service
+from modstream.model import TextModel
+from modstream.rest import build_app
+from modstream.settings import ServeSettings
+
+log = logging.getLogger("modstream.server")
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: this module decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_plane(model: TextModel, settings: ServeSettings) -> DataPlane:
+    return DataPlane(
+        model,
+        max_batch=settings.max_batch,
+        max_wait_ms=settings.max_wait_ms,
+        max_text_chars=settings.max_text_chars,
+    )
+
+
+def _grpc_server(plane: DataPlane, settings: ServeSettings) -> grpc.aio.Server:
+    limit = settings.grpc_max_message_bytes
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    seldon_service.add_to_server(plane, server)
+    v2_service.add_to_server(plane, server)
+    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    return server
+
+
+def _http_server(plane: DataPlane, settings: ServeSettings) -> _HttpServer:
+    config = uvicorn.Config(
+        build_app(plane, max_body_bytes=settings.max_body_bytes),
+        host=settings.host,
+        port=settings.http_port,
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
+    )
+    return _HttpServer(config)
+
+
+async def serve(model: TextModel, settings: ServeSettings) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+    plane = build_plane(model, settings)
+    await plane.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    http = _http_server(plane, settings)
+    grpc_server = _grpc_server(plane, settings) if settings.grpc_port else None
+    if grpc_server is not None:
+        await grpc_server.start()
+    http_task = asyncio.create_task(http.serve(), name="modstream-http")
+    log.info(
+        "serving model %s v%s: REST on %s:%d, gRPC on %s",
+        model.name,
+        model.version,
+        settings.host,
+        settings.http_port,
+        f"{settings.host}:{settings.grpc_port}" if grpc_server else "(disabled)",
+    )
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({http_task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("shutting down: finishing in-flight requests")
+    http.should_exit = True
+    waits = [http_task]
+    if grpc_server is not None:
+        waits.append(asyncio.create_task(grpc_server.stop(settings.shutdown_grace_s)))
+    await asyncio.gather(*waits)
+    stopped.cancel()
+    await plane.stop()
+    if http_task.exception() is None and not http.started:
+        raise OSError(f"could not listen on {settings.host}:{settings.http_port}")
+    log.info("stopped")
