@@ -58,11 +58,14 @@ def _run(args: argparse.Namespace) -> int:
         data = subsample(data, args.sample, args.seed)
         progress.step(f"sampled {len(data.texts):,} rows")
     total = step_count(args.folds, args.preset, not args.skip_tokenizers)
+    started = 0
     with tqdm(total=total, disable=args.quiet, file=sys.stderr, unit="fit") as bar:
 
         def step(message: str) -> None:
-            if bar.n or bar.postfix:  # the previous unit is done
+            nonlocal started
+            if started:  # the previous unit is done
                 bar.update()
+            started += 1
             bar.set_postfix_str(message)
 
         result = compare(

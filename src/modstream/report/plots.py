@@ -38,7 +38,7 @@ def score_boxplot(rows: Sequence[tuple[str, Sequence[float]]], title: str) -> by
     ordered = sorted(rows, key=lambda r: float(np.mean(r[1])))
     fig = _figure(8, 0.55 * len(ordered) + 1.4)
     ax = fig.add_subplot()
-    ax.boxplot([list(r[1]) for r in ordered], vert=False, widths=0.5)
+    ax.boxplot([list(r[1]) for r in ordered], orientation="horizontal", widths=0.5)
     for i, (_, values) in enumerate(ordered, 1):
         ax.plot(values, np.full(len(values), i), "o", color=REMOVED_COLOR, alpha=0.6, ms=4)
     ax.set_yticks(range(1, len(ordered) + 1), [r[0] for r in ordered])
