@@ -80,26 +80,24 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return hit
 
     def transform(self, X: Iterable[Sequence[str]]) -> sp.csr_matrix:
-        indptr = [0]
-        chunks: list[np.ndarray] = []
-        data: list[np.ndarray] = []
-        for tokens in X:
-            parts = [self._word_indices(w) for w in tokens]
-            cols = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
-            uniq, counts = np.unique(cols, return_counts=True)
-            chunks.append(uniq)
-            data.append(counts.astype(np.float64))
-            indptr.append(indptr[-1] + len(uniq))
-        n_docs = len(indptr) - 1
-        indices = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int32)
-        values = np.concatenate(data) if data else np.empty(0)
-        if self.sublinear_tf:
-            values = np.log(values) + 1.0
-        matrix = sp.csr_matrix(
-            (values, indices, np.asarray(indptr)), shape=(n_docs, len(self.vocabulary_))
+        cols: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        n_docs = 0
+        for doc, tokens in enumerate(X):
+            for word in tokens:
+                idx = self._word_indices(word)
+                cols.append(idx)
+                rows.append(np.full(idx.shape[0], doc, dtype=np.int32))
+            n_docs = doc + 1
+        col = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
+        row = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
+        counts = sp.csr_matrix(
+            (np.ones(col.shape[0]), (row, col)), shape=(n_docs, len(self.vocabulary_))
         )
-        matrix = matrix @ sp.diags(self.idf_)
-        return normalize(matrix, copy=False).tocsr()
+        counts.sum_duplicates()
+        if self.sublinear_tf:
+            counts.data = np.log(counts.data) + 1.0
+        return normalize(counts @ sp.diags(self.idf_), copy=False).tocsr()
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
