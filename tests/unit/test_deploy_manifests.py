@@ -279,7 +279,7 @@ def test_keda_authenticates_with_the_secrets_the_pods_use(case: str) -> None:
     manifests = manifests_for(case)
     auth = one(manifests, "TriggerAuthentication")
     trigger = kafka_trigger(manifests)
-    assert trigger["metadata"]["tls"] == "enable" and trigger["metadata"]["sasl"] == "plain"
+    assert trigger["metadata"]["tls"] == "enable" and trigger["metadata"]["sasl"] == "plaintext"
     assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
     refs = {(r["parameter"], r["name"], r["key"]) for r in auth["spec"]["secretTargetRef"]}
     assert {("ca", "kafka-tls", "ca.crt"), ("password", "kafka-sasl", "password")} <= refs

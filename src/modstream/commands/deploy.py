@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from modstream.deploy import DeployOptions, build_manifests, to_yaml, write_directory
-from modstream.deploy.common import AUTOSCALERS, FLAVOURS
+from modstream.deploy.common import AUTOSCALERS, FLAVOURS, SASL_MECHANISMS
 
 EPILOG = """examples:
   # Kafka worker + REST/gRPC server, KEDA on consumer lag, Strimzi topics (stdout)
@@ -116,6 +116,7 @@ def _add_security_args(p: argparse.ArgumentParser) -> None:
     group.add_argument("--sasl-secret", help="Secret with username and password")
     group.add_argument(
         "--sasl-mechanism",
+        choices=SASL_MECHANISMS,
         default="PLAIN",
         help="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default: PLAIN)",
     )

@@ -16,6 +16,7 @@ Manifest = dict[str, Any]
 
 FLAVOURS = ("plain", "seldon")
 AUTOSCALERS = ("keda", "hpa", "none")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 MODEL_PATH = "/opt/modstream/model"
 HTTP_PORT = 9000
 GRPC_PORT = 5000
@@ -109,6 +110,8 @@ def validate(options: DeployOptions) -> None:
             "partition, so the extra replicas would sit idle. Raise --partitions or lower "
             "--max-replicas."
         )
+    if options.sasl_mechanism not in SASL_MECHANISMS:
+        raise InvalidInput(f"--sasl-mechanism must be one of {', '.join(SASL_MECHANISMS)}")
     if options.lag_threshold < 1:
         raise InvalidInput("--lag-threshold must be at least 1")
 

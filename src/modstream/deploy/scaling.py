@@ -9,6 +9,8 @@ from __future__ import annotations
 from modstream.deploy.common import DeployOptions, Manifest, metadata
 
 KEDA_API = "keda.sh/v1alpha1"
+# librdkafka's sasl.mechanisms value -> KEDA's kafka scaler `sasl` value.
+KEDA_SASL = {"PLAIN": "plaintext", "SCRAM-SHA-256": "scram_sha256", "SCRAM-SHA-512": "scram_sha512"}
 
 
 def kafka_trigger(options: DeployOptions) -> Manifest:
@@ -26,7 +28,7 @@ def kafka_trigger(options: DeployOptions) -> Manifest:
     if options.tls_secret:
         meta["tls"] = "enable"
     if options.sasl_secret:
-        meta["sasl"] = options.sasl_mechanism.lower().replace("-", "_")
+        meta["sasl"] = KEDA_SASL[options.sasl_mechanism]
     trigger: Manifest = {"type": "kafka", "name": "consumer-lag", "metadata": meta}
     if options.tls_secret or options.sasl_secret:
         trigger["authenticationRef"] = {"name": _auth_name(options)}
