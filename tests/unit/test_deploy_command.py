@@ -54,6 +54,8 @@ def test_hpa_replaces_keda_and_topics_can_be_left_out(capsys: pytest.CaptureFixt
         (["--max-replicas", "4", "--partitions", "2"], "--partitions 2 is smaller than"),
         (["--min-replicas", "3", "--max-replicas", "2"], "--min-replicas (3)"),
         (["--kafka-config", "no-equals-sign"], "--kafka-config expects key=value"),
+        (["--cpu", "2"], "--cpu 2 is above --cpu-limit 1"),
+        (["--cpu", "lots"], "not a CPU quantity"),
     ],
 )
 def test_unworkable_options_are_refused_with_one_clear_line(

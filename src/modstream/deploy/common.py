@@ -112,8 +112,21 @@ def validate(options: DeployOptions) -> None:
         )
     if options.sasl_mechanism not in SASL_MECHANISMS:
         raise InvalidInput(f"--sasl-mechanism must be one of {', '.join(SASL_MECHANISMS)}")
+    if _cores(options.cpu_request) > _cores(options.cpu_limit):
+        raise InvalidInput(
+            f"--cpu {options.cpu_request} is above --cpu-limit {options.cpu_limit}: "
+            "Kubernetes rejects a request larger than its limit"
+        )
     if options.lag_threshold < 1:
         raise InvalidInput("--lag-threshold must be at least 1")
+
+
+def _cores(quantity: str) -> float:
+    """A Kubernetes CPU quantity ("500m", "1", "1.5") in cores."""
+    try:
+        return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+    except ValueError:
+        raise InvalidInput(f"not a CPU quantity: {quantity!r} (use e.g. 500m or 2)") from None
 
 
 def labels(options: DeployOptions, component: str) -> dict[str, str]:
