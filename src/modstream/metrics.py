@@ -63,7 +63,8 @@ def observe_request(protocol: str, route: str, status: int | str, seconds: float
 
 
 def set_model_info(name: str, version: str, preset: str) -> None:
-    MODEL_INFO.clear()
+    if hasattr(MODEL_INFO, "clear"):  # prometheus-client < 0.10 (seldon-core's pin) lacks it
+        MODEL_INFO.clear()
     MODEL_INFO.labels(name, version, preset).set(1)
 
 

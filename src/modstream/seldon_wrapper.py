@@ -51,7 +51,6 @@ class ModerationModel:
         settings = ServeSettings()
         self.model_dir = model_dir or settings.model
         self.max_text_chars = settings.max_text_chars
-        self.class_names = list(CLASS_NAMES)
         self._plane: DataPlane | None = None
         self._scored = 0
 
@@ -76,6 +75,10 @@ class ModerationModel:
         proba = self.plane.infer(texts)
         self._scored = len(texts)
         return proba
+
+    def class_names(self) -> list[str]:
+        """A method, as current seldon-core asks (an attribute logs a warning per request)."""
+        return list(CLASS_NAMES)
 
     def tags(self) -> dict[str, Any]:
         return self.plane.tags()

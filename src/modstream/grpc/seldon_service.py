@@ -63,12 +63,22 @@ class SeldonModelService(pb_grpc.ModelServicer):  # type: ignore[misc]
             reply.meta.puid = feedback.puid
         return reply
 
+    def _metadata(self) -> Any:
+        facts = codec.encode_metadata(self.plane.metadata())
+        return json_format.ParseDict(facts, pb.SeldonModelMetadata())
+
     @rpc("seldon", "Metadata")
     async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return json_format.ParseDict(
-            codec.encode_metadata(self.plane.metadata()), pb.SeldonModelMetadata()
-        )
+        return self._metadata()
+
+    @rpc("seldon", "ModelMetadata")
+    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        return self._metadata()
 
 
 def add_to_server(plane: DataPlane, server: grpc.aio.Server) -> None:
-    pb_grpc.add_ModelServicer_to_server(SeldonModelService(plane), server)
+    """``Model``, plus ``Generic`` (SeldonClient's feedback) and ``Seldon`` (gateway API)."""
+    service = SeldonModelService(plane)
+    pb_grpc.add_ModelServicer_to_server(service, server)
+    pb_grpc.add_GenericServicer_to_server(service, server)
+    pb_grpc.add_SeldonServicer_to_server(service, server)
