@@ -41,21 +41,32 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Sequence[Sequence[str]], y: object = None) -> WordCharTfidf:
         low, high = self.ngram_range
-        df: dict[str, int] = {}
+        ids: dict[str, int] = {}  # every n-gram seen, numbered in order of appearance
+        word_ids: dict[str, np.ndarray] = {}
+        df = np.zeros(1 << 16, dtype=np.int64)
         for tokens in X:
-            grams: set[str] = set()
+            parts = []
             for word in set(tokens):
-                grams.update(word_ngrams(word, low, high))
-            for g in grams:
-                df[g] = df.get(g, 0) + 1
-        kept = [(g, c) for g, c in df.items() if c >= self.min_df]
-        kept.sort(key=lambda gc: (-gc[1], gc[0]))
-        if self.max_features is not None:
-            kept = kept[: self.max_features]
-        kept.sort(key=lambda gc: gc[0])
+                known = word_ids.get(word)
+                if known is None:
+                    grams = word_ngrams(word, low, high)
+                    known = np.fromiter((ids.setdefault(g, len(ids)) for g in grams), np.int64)
+                    word_ids[word] = known
+                parts.append(known)
+            if len(ids) > df.shape[0]:
+                df = np.concatenate([df, np.zeros(max(len(ids), df.shape[0]), dtype=np.int64)])
+            if parts:
+                df[np.unique(np.concatenate(parts))] += 1
+        grams_by_id = np.array(list(ids), dtype=object)
+        counts = df[: len(ids)]
+        keep = np.flatnonzero(counts >= self.min_df)
+        if self.max_features is not None and keep.size > self.max_features:
+            order = sorted(keep.tolist(), key=lambda i: (-counts[i], grams_by_id[i]))
+            keep = np.asarray(order[: self.max_features])
+        kept = sorted(zip(grams_by_id[keep].tolist(), counts[keep].tolist(), strict=True))
         self.vocabulary_ = {g: i for i, (g, _) in enumerate(kept)}
-        counts = np.array([c for _, c in kept], dtype=np.float64)
-        self.idf_ = np.log((1 + len(X)) / (1 + counts)) + 1.0
+        kept_df = np.array([c for _, c in kept], dtype=np.float64)
+        self.idf_ = np.log((1 + len(X)) / (1 + kept_df)) + 1.0
         self.n_features_in_ = 1
         self._reset_cache()
         return self

@@ -1,0 +1,196 @@
+"""Model benchmarks: batch-prediction throughput, training time at 100k rows, scoring a 1 GB CSV,
+and held-out quality of the two presets.
+
+    python bench/bench_model.py throughput   [--data CSV] [--repeats 3]
+    python bench/bench_model.py train100k    [--data CSV]
+    python bench/bench_model.py score1gb     [--data CSV] [--size-gb 1.0]
+    python bench/bench_model.py quality      [--data CSV]
+
+Each prints a markdown section (paste into BENCHMARKS.md). Throughput runs in one process
+with BLAS/OpenMP limited to one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def _rate(fn, n: int, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        rates.append(n / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def throughput(data: Path, repeats: int) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from modstream.datasets import read_dataset
+    from modstream.model import train_model
+    from modstream.text.nlp import load_nlp
+
+    ds = read_dataset(data)
+    texts = ds.texts
+    models = {p: train_model(ds, p, n_jobs=1) for p in ("default", "article")}
+    nlp = load_nlp()
+    with threadpool_limits(1):
+        for m in models.values():
+            m.predict_proba(texts[:500])  # warm-up: lazy loads, per-word caches
+        rows = {
+            "default preset (full pipeline)": _rate(lambda: models["default"].predict_proba(texts), len(texts), repeats),
+            "article preset (full pipeline)": _rate(lambda: models["article"].predict_proba(texts), len(texts), repeats),
+            "spaCy tokenizer only (blank en)": _rate(lambda: list(nlp.tokenizer.pipe(texts, batch_size=256)), len(texts), repeats),
+        }
+    print(f"### Batch prediction, one process, one thread\n\n`python bench/bench_model.py throughput` on {machine()}; "
+          f"{len(texts):,} comments of {data.name}, median of {repeats} runs.\n")
+    print("| pipeline | comments/s |\n|---|---:|")
+    for name, rate in rows.items():
+        print(f"| {name} | {rate:,.0f} |")
+
+
+def _repeat_csv(data: Path, out: Path, rows: int) -> int:
+    """Write ``data`` repeated until ``rows`` data rows (header once); returns rows written."""
+    lines = data.read_bytes().split(b"\r\n", 1)
+    header, body = lines[0], lines[1]
+    import pandas as pd
+
+    per_copy = len(pd.read_csv(data, encoding="latin-1"))
+    copies = max(1, -(-rows // per_copy))
+    with open(out, "wb") as fh:
+        fh.write(header + b"\r\n")
+        for _ in range(copies):
+            fh.write(body if body.endswith(b"\r\n") else body + b"\r\n")
+    return copies * per_copy
+
+
+def train100k(data: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "dev_x20.csv"
+        n = _repeat_csv(data, csv, 100_000)
+        out = {}
+        for preset in ("default", "article"):
+            cmd = [sys.executable, "-m", "modstream", "train", "--data", str(csv), "--keep-duplicates",
+                   "--preset", preset, "--out", f"{tmp}/m-{preset}", "--jobs", "2", "--quiet"]
+            if preset == "article":
+                cmd += ["--n-process", "2"]
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            out[preset] = time.perf_counter() - start
+    print(f"### Training on {n:,} comments ({data.name} repeated, duplicates kept)\n\n"
+          f"`python bench/bench_model.py train100k` on {machine()}: wall time of `modstream train "
+          "--jobs 2` (5-fold out-of-fold threshold included; the article preset also with `--n-process 2`).\n")
+    print("| preset | wall seconds |\n|---|---:|")
+    for preset, sec in out.items():
+        print(f"| {preset} | {sec:.1f} |")
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def score1gb(data: Path, size_gb: float) -> None:
+    from modstream.datasets import read_dataset
+    from modstream.model import save_model, train_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = save_model(train_model(read_dataset(data), "default", n_jobs=2), Path(tmp) / "m")
+        csv = Path(tmp) / "big.csv"
+        per_row = data.stat().st_size / 5000
+        rows = _repeat_csv(data, csv, int(size_gb * 1e9 / per_row))
+        cmd = [sys.executable, "-m", "modstream", "predict", "--model", str(model_dir), "--data", str(csv),
+               "--output", f"{tmp}/scores.jsonl"]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        samples: list[tuple[float, int]] = []
+
+        def sample() -> None:
+            while proc.poll() is None:
+                samples.append((time.perf_counter() - start, _rss_kb(proc.pid)))
+                time.sleep(1.0)
+
+        thread = threading.Thread(target=sample)
+        thread.start()
+        proc.wait()
+        thread.join()
+        wall = time.perf_counter() - start
+        lines = sum(1 for _ in open(f"{tmp}/scores.jsonl"))
+        size = csv.stat().st_size
+    rss = np.array([r for _, r in samples if r > 0]) / 1024
+    q = lambda f: rss[int(f * (len(rss) - 1))]  # noqa: E731
+    print(f"### Scoring a {size / 1e9:.2f} GB CSV ({rows:,} rows) with `modstream predict --data`\n\n"
+          f"`python bench/bench_model.py score1gb` on {machine()}: {lines:,} output lines, {wall:.0f} s wall "
+          f"({lines / wall:,.0f} rows/s). Resident memory sampled every second:\n")
+    print("| at 10% | at 50% | at 90% | peak |\n|---:|---:|---:|---:|")
+    print(f"| {q(0.1):.0f} MB | {q(0.5):.0f} MB | {q(0.9):.0f} MB | {rss.max():.0f} MB |")
+
+
+def quality(data: Path) -> None:
+    from sklearn.model_selection import StratifiedKFold
+
+    from modstream.datasets import Dataset, read_dataset
+    from modstream.model import train_model
+    from modstream.model.metrics import evaluate_scores
+
+    ds = read_dataset(data)
+    print(f"### Held-out quality, 5-fold CV on {data.name} ({len(ds.texts):,} rows)\n\n"
+          "`python bench/bench_model.py quality`: each preset is trained (threshold chosen on its own "
+          "inner out-of-fold scores) on 4/5 and scored on the held-out 1/5.\n")
+    print("| preset | ROC AUC | PR AUC | F1(removed) at stored threshold | F1 at 0.5 |\n|---|---|---|---|---|")
+    for preset in ("default", "article"):
+        scores = []
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=1).split(ds.texts, ds.labels):
+            part = Dataset([ds.texts[i] for i in tr], ds.labels[tr], ds.sha256)
+            model = train_model(part, preset, n_jobs=2)
+            p = model.predict_proba([ds.texts[i] for i in te])[:, 1]
+            scores.append(evaluate_scores(ds.labels[te], p, model.threshold))
+        cell = lambda k: f"{np.mean([s[k] for s in scores]):.4f} ± {np.std([s[k] for s in scores]):.4f}"  # noqa: E731
+        print(f"| {preset} | {cell('roc_auc')} | {cell('pr_auc')} | {cell('f1')} | {cell('f1_at_0_5')} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["throughput", "train100k", "score1gb", "quality"])
+    parser.add_argument("--data", type=Path, default=DEV)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--size-gb", type=float, default=1.0)
+    args = parser.parse_args()
+    if not args.data.is_file():
+        sys.exit(f"no data at {args.data}; pass --data")
+    if args.what == "throughput":
+        throughput(args.data, args.repeats)
+    elif args.what == "train100k":
+        train100k(args.data)
+    elif args.what == "score1gb":
+        score1gb(args.data, args.size_gb)
+    else:
+        quality(args.data)
+
+
+if __name__ == "__main__":
+    main()
