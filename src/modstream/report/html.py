@@ -18,7 +18,7 @@ nav a { margin-right: 1em; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f4f4f4; }
-td:first-child, th:first-child { text-align: left; }
+td:first-child, th:first-child, table.kv td { text-align: left; }
 img { max-width: 100%; height: auto; display: block; margin: 0.6em 0; }
 .note { color: #555; font-size: 0.9em; }
 .columns { display: flex; gap: 2em; flex-wrap: wrap; }
@@ -43,7 +43,7 @@ def table(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
 
 def key_values(pairs: Iterable[tuple[object, object]]) -> str:
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in pairs)
-    return f"<table><tbody>{rows}</tbody></table>"
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
 def note(text: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -195,19 +194,16 @@ def write_report(
     """Write the self-contained HTML training report to ``path`` (atomically); return it."""
     target = Path(path)
     text = build_report(data=data, model=model, oof=oof, comparison=comparison)
-    tmp: str | None = None
+    # a plain open() (not mkstemp) so the report gets the usual umask permissions
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with open(tmp, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, target)
-        tmp = None
     except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise ModstreamError(
             f"cannot write report {target}: {exc.strerror or exc}", status=500, reason="IO_ERROR"
         ) from exc
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     return target
