@@ -20,6 +20,7 @@ import numpy as np
 from modstream import metrics
 from modstream.errors import ModelError, NotReady
 from modstream.model import TextModel
+from modstream.model.explain import Contribution
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,14 @@ class DataPlane:
         metrics.BATCH_SIZE.observe(len(texts))
         metrics.TEXTS.inc(len(texts))
         return proba
+
+    def explain(self, texts: list[str], top: int = 5) -> list[list[Contribution]]:
+        """Per text, the ``top`` n-grams or words that pushed its removal score most."""
+        limit = self.max_text_chars
+        try:
+            return self.model.explain([text[:limit] for text in texts], top)
+        except Exception as exc:
+            raise ModelError(f"the model could not explain {len(texts)} texts: {exc}") from exc
 
     async def predict(self, texts: list[str]) -> np.ndarray:
         """Score ``texts``, merged with whatever other requests arrive at the same time."""

@@ -9,5 +9,6 @@ from __future__ import annotations
 from modstream.settings.data import DataSettings
 from modstream.settings.serve import ServeSettings
 from modstream.settings.stream import StreamSettings
+from modstream.settings.up import UpSettings
 
-__all__ = ["DataSettings", "ServeSettings", "StreamSettings"]
+__all__ = ["DataSettings", "ServeSettings", "StreamSettings", "UpSettings"]

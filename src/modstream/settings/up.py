@@ -1,0 +1,42 @@
+"""Settings of ``modstream up`` (the one-command local demo) and its dashboard.
+
+``MODSTREAM_UP_PORT`` (dashboard, default 8080), ``MODSTREAM_UP_HTTP_PORT`` (REST, 9000),
+``MODSTREAM_UP_GRPC_PORT`` (gRPC, 5000), ``MODSTREAM_UP_BROKER_PORT`` (Kafka, 9092),
+``MODSTREAM_UP_INPUT_TOPIC``, ``MODSTREAM_UP_OUTPUT_TOPIC``, ``MODSTREAM_UP_DEAD_LETTER_TOPIC``,
+``MODSTREAM_UP_PARTITIONS`` and ``MODSTREAM_UP_STOP_TIMEOUT_S``. A port set here or by a
+flag must be free; a default port that is taken is replaced by a free one.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PORT_FIELDS = ("port", "http_port", "grpc_port", "broker_port")
+
+
+class UpSettings(BaseSettings):
+    """Where ``modstream up`` listens (always 127.0.0.1) and which topics it creates."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MODSTREAM_UP_", extra="ignore", populate_by_name=True
+    )
+
+    port: int = Field(default=8080, ge=1, le=65535)
+    http_port: int = Field(default=9000, ge=1, le=65535)
+    grpc_port: int = Field(default=5000, ge=1, le=65535)
+    broker_port: int = Field(default=9092, ge=1, le=65535)
+    input_topic: str = Field(default="comments", min_length=1)
+    output_topic: str = Field(default="predictions", min_length=1)
+    dead_letter_topic: str | None = None
+    partitions: int = Field(default=1, ge=1, le=64)
+    stop_timeout_s: float = Field(default=15.0, gt=0)
+
+    @property
+    def dead_letter(self) -> str:
+        """The dead-letter topic: the configured one, or ``<input-topic>.dlq`` like the worker."""
+        return self.dead_letter_topic or f"{self.input_topic}.dlq"
+
+    def explicit_ports(self) -> set[str]:
+        """Port fields the user chose (flag or environment) rather than left at the default."""
+        return {name for name in PORT_FIELDS if name in self.model_fields_set}
