@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("spacy").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     try:
         result = args.func(args)
     except ModstreamError as exc:

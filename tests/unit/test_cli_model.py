@@ -147,3 +147,29 @@ def test_bad_input_is_one_line_and_exit_2(trained: Path, tmp_path: Path) -> None
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith(f"modstream {args[0]}: error:") and message in last, last
     assert not (tmp_path / "m").exists()
+
+
+def test_train_writes_a_self_contained_report(demo_csv: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(demo_csv),
+                "--out",
+                str(tmp_path / "m"),
+                "--quiet",
+                "--jobs",
+                "1",
+                "--report",
+                str(report),
+                "--report-folds",
+                "2",
+            ]
+        )
+        == 0
+    )
+    html = report.read_text()
+    assert "Algorithm comparison" in html and "data:image/png;base64," in html
+    assert "<script src=" not in html and 'href="http' not in html

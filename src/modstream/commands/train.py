@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from modstream.commands._common import Progress, add_data_args, load_labelled
-from modstream.model import PRESETS, save_model, train
+from modstream.datasets import Dataset
+from modstream.model import PRESETS, TrainResult, save_model, train
 
 EPILOG = """examples:
   modstream train --data reddit_train.csv --out models/rscience
@@ -41,8 +42,31 @@ def register(sub: Any) -> None:
     )
     target.add_argument("--target-recall", type=float, help="highest threshold with this recall")
     parser.add_argument("--report", metavar="FILE.html", help="also write the training report")
+    parser.add_argument(
+        "--report-folds",
+        type=int,
+        default=3,
+        help="folds of the report's algorithm comparison (0 leaves it out; default 3)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(func=_run)
+
+
+def _write_report(
+    args: argparse.Namespace, data: Dataset, result: TrainResult, progress: Progress
+) -> None:
+    from modstream.model.compare import compare
+    from modstream.report import write_report
+
+    comparison = None
+    if args.report_folds >= 2:
+        progress.step(f"algorithm comparison for the report ({args.report_folds}-fold)")
+        comparison = compare(
+            data, preset=args.preset, folds=args.report_folds, on_step=progress.step
+        )
+    write_report(
+        Path(args.report), data=data, model=result.model, oof=result.oof, comparison=comparison
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,10 +90,7 @@ def _run(args: argparse.Namespace) -> int:
     cv = model.metrics["cross_validated"]
     progress.step(f"wrote {path}")
     if args.report:
-        from modstream.report import write_report
-
-        progress.step("writing report (includes an algorithm comparison)")
-        write_report(Path(args.report), data=data, model=model, oof=result.oof)
+        _write_report(args, data, result, progress)
         progress.step(f"wrote {args.report}")
     print(
         f"{path}: {model.name} {model.version} preset={model.preset} "
