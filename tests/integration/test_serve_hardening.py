@@ -1,0 +1,165 @@
+"""Hardening: gRPC status codes, graceful SIGTERM, a failing model, and a fuzzed OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from unittest import mock
+
+import grpc
+import httpx
+import pytest
+import uvicorn
+from google.protobuf import struct_pb2
+
+from modstream.dataplane import DataPlane
+from modstream.grpc import prediction_pb2 as pb
+from modstream.grpc import prediction_pb2_grpc as pb_grpc
+from modstream.model import TextModel
+from modstream.rest import build_app
+from tests.integration.serve_fixtures import (
+    Server,
+    free_port,
+    running_server,
+    start_server,
+    stop_server,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(model_dir: Path) -> Iterator[Server]:
+    yield from running_server(model_dir, "--grpc-max-message-bytes", "65536")
+
+
+def _predict(server: Server, message: pb.SeldonMessage) -> pb.SeldonMessage:
+    with grpc.insecure_channel(server.grpc_target) as channel:
+        return pb_grpc.ModelStub(channel).Predict(message, timeout=30)
+
+
+def _ndarray(*values: object) -> pb.SeldonMessage:
+    message = pb.SeldonMessage()
+    message.data.ndarray.CopyFrom(struct_pb2.ListValue())
+    message.data.ndarray.extend(list(values))
+    return message
+
+
+def test_grpc_predict_answers_with_puid_and_rows(server: Server) -> None:
+    reply = _predict(server, _ndarray("first", "second"))
+    assert reply.meta.puid
+    assert len(reply.data.ndarray.values) == 2
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        _ndarray(1.0),
+        _ndarray(),
+        _ndarray(None),
+        pb.SeldonMessage(binData=b"abc"),
+        pb.SeldonMessage(),
+    ],
+)
+def test_grpc_bad_input_is_invalid_argument(server: Server, message: pb.SeldonMessage) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        _predict(server, message)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_grpc_message_over_the_limit_is_resource_exhausted(server: Server) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        _predict(server, pb.SeldonMessage(strData="x" * 100_000))
+    assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def _wait_in_flight(server: Server) -> None:
+    """Until the server reports requests being served (so SIGTERM lands mid-request)."""
+    for _ in range(200):
+        text = httpx.get(f"{server.url}/metrics", timeout=5).text
+        line = next(
+            row
+            for row in text.splitlines()
+            if row.startswith('modstream_requests_in_flight{protocol="rest"}')
+        )
+        if float(line.split()[-1]) >= 2:  # the metrics request itself counts as none
+            return
+        time.sleep(0.02)
+
+
+def test_sigterm_finishes_in_flight_requests_and_exits_zero(model_dir: Path) -> None:
+    server = start_server(model_dir)
+    body = {"data": {"ndarray": ["a comment to score"] * 1000}}
+    with ThreadPoolExecutor(8) as pool:
+        futures = [
+            pool.submit(httpx.post, f"{server.url}/predict", json=body, timeout=30)
+            for _ in range(8)
+        ]
+        _wait_in_flight(server)
+        code = stop_server(server)
+        statuses = [f.result().status_code for f in futures]
+    assert code == 0
+    assert all(status == 200 for status in statuses)
+
+
+def test_a_failing_model_is_500_with_the_request_id_logged(
+    model: TextModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    plane = DataPlane(model)
+    port = free_port()
+    config = uvicorn.Config(
+        build_app(plane), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    http = uvicorn.Server(config)
+
+    async def run() -> None:
+        await plane.start()
+        await http.serve()
+        await plane.stop()
+
+    thread = threading.Thread(target=lambda: __import__("asyncio").run(run()), daemon=True)
+    with mock.patch.object(type(model), "predict_proba", side_effect=RuntimeError("boom")):
+        thread.start()
+        while not http.started:
+            time.sleep(0.05)
+        with caplog.at_level(logging.ERROR, logger="modstream.rest"):
+            reply = httpx.post(
+                f"http://127.0.0.1:{port}/predict",
+                json={"meta": {"puid": "req-42"}, "strData": "x"},
+                timeout=30,
+            )
+        http.should_exit = True
+        thread.join(30)
+    assert reply.status_code == 500
+    assert reply.json()["status"]["reason"] == "MODEL_ERROR"
+    assert "req-42" in reply.json()["status"]["info"]
+    assert "req-42" in caplog.text
+
+
+def test_openapi_fuzzing_finds_no_server_errors(server: Server) -> None:
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, settings
+
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    schema = schema.exclude(path="/metrics")
+    failures: list[str] = []
+
+    @settings(
+        max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
+    def check(case: object) -> None:
+        response = case.call(base_url=server.url)  # type: ignore[attr-defined]
+        if response.status_code >= 500:
+            failures.append(f"{case} -> {response.status_code}: {response.text[:200]}")
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operation.as_strategy()
+        from hypothesis import given
+
+        given(operation.as_strategy())(check)()
+    assert failures == []
