@@ -1,9 +1,33 @@
-"""Settings of ``modstream stream`` (the Kafka worker)."""
+"""Settings of ``modstream stream`` (the Kafka worker) and the console tools.
+
+Every field has a ``MODSTREAM_*`` variable; Seldon Core's names are honoured too:
+``KAFKA_BROKER``, ``KAFKA_INPUT_TOPIC``, ``KAFKA_OUTPUT_TOPIC``, ``KAFKA_SECURITY_PROTOCOL``
+and the ``KAFKA_SSL_*`` certificate settings (PEM values or file paths), which map to
+librdkafka's ``ssl.*`` properties. Any other librdkafka property (SASL, TLS, timeouts)
+goes through ``kafka_config`` (``--kafka-config key=value`` or ``MODSTREAM_KAFKA_CONFIG``
+as a JSON object).
+"""
 
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(field: str, *seldon: str) -> AliasChoices:
+    return AliasChoices(f"MODSTREAM_{field.upper()}", *seldon, field)
+
+
+# Seldon Core's certificate variables and the librdkafka property each one sets.
+SSL_PROPERTIES: dict[str, str] = {
+    "ssl_ca_cert": "ssl.ca.pem",
+    "ssl_client_cert": "ssl.certificate.pem",
+    "ssl_client_key": "ssl.key.pem",
+    "ssl_ca_cert_file": "ssl.ca.location",
+    "ssl_client_cert_file": "ssl.certificate.location",
+    "ssl_client_key_file": "ssl.key.location",
+    "ssl_client_key_pass": "ssl.key.password",
+}
 
 
 class StreamSettings(BaseSettings):
@@ -13,35 +37,64 @@ class StreamSettings(BaseSettings):
         env_prefix="MODSTREAM_", extra="ignore", populate_by_name=True
     )
 
-    model: str | None = Field(
-        default=None, validation_alias=AliasChoices("MODSTREAM_MODEL", "model")
-    )
+    model: str | None = Field(default=None, validation_alias=_alias("model"))
     bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        validation_alias=AliasChoices(
-            "MODSTREAM_BOOTSTRAP_SERVERS", "KAFKA_BROKER", "bootstrap_servers"
-        ),
+        default="127.0.0.1:9092", validation_alias=_alias("bootstrap_servers", "KAFKA_BROKER")
     )
     input_topic: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("MODSTREAM_INPUT_TOPIC", "KAFKA_INPUT_TOPIC", "input_topic"),
+        default=None, validation_alias=_alias("input_topic", "KAFKA_INPUT_TOPIC")
     )
     output_topic: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "MODSTREAM_OUTPUT_TOPIC", "KAFKA_OUTPUT_TOPIC", "output_topic"
-        ),
+        default=None, validation_alias=_alias("output_topic", "KAFKA_OUTPUT_TOPIC")
     )
     group: str = "modstream"
     dead_letter_topic: str | None = None
-    workers: int = 1
-    max_batch: int = 256
-    max_wait_ms: float = 5.0
+    workers: int = Field(default=1, ge=1)
+    max_batch: int = Field(default=256, ge=1)
+    max_wait_ms: float = Field(default=5.0, ge=0)
+    max_value_bytes: int = Field(default=1_048_576, ge=1)
     metrics_port: int | None = None
-    security_protocol: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "MODSTREAM_SECURITY_PROTOCOL", "KAFKA_SECURITY_PROTOCOL", "security_protocol"
-        ),
-    )
     exactly_once: bool = False
+    kafka_config: dict[str, str] = Field(default_factory=dict)
+    security_protocol: str | None = Field(
+        default=None, validation_alias=_alias("security_protocol", "KAFKA_SECURITY_PROTOCOL")
+    )
+    ssl_ca_cert: str | None = Field(
+        default=None, validation_alias=_alias("ssl_ca_cert", "KAFKA_SSL_CA_CERT")
+    )
+    ssl_client_cert: str | None = Field(
+        default=None, validation_alias=_alias("ssl_client_cert", "KAFKA_SSL_CLIENT_CERT")
+    )
+    ssl_client_key: str | None = Field(
+        default=None, validation_alias=_alias("ssl_client_key", "KAFKA_SSL_CLIENT_KEY")
+    )
+    ssl_ca_cert_file: str | None = Field(
+        default=None, validation_alias=_alias("ssl_ca_cert_file", "KAFKA_SSL_CA_CERT_FILE")
+    )
+    ssl_client_cert_file: str | None = Field(
+        default=None,
+        validation_alias=_alias("ssl_client_cert_file", "KAFKA_SSL_CLIENT_CERT_FILE"),
+    )
+    ssl_client_key_file: str | None = Field(
+        default=None, validation_alias=_alias("ssl_client_key_file", "KAFKA_SSL_CLIENT_KEY_FILE")
+    )
+    ssl_client_key_pass: str | None = Field(
+        default=None, validation_alias=_alias("ssl_client_key_pass", "KAFKA_SSL_CLIENT_KEY_PASS")
+    )
+
+    @property
+    def dead_letter(self) -> str:
+        """The dead-letter topic: the configured one, or ``<input-topic>.dlq``."""
+        return self.dead_letter_topic or f"{self.input_topic}.dlq"
+
+    def client_config(self) -> dict[str, str]:
+        """librdkafka properties shared by every client: servers, security, pass-through."""
+        config = {"bootstrap.servers": self.bootstrap_servers}
+        if self.security_protocol:
+            config["security.protocol"] = self.security_protocol
+        for field, prop in SSL_PROPERTIES.items():
+            value = getattr(self, field)
+            if value:
+                config[prop] = value
+        config.update(self.kafka_config)
+        return config

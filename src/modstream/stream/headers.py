@@ -1,0 +1,37 @@
+"""Header names the worker adds to output and dead-letter records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Headers = list[tuple[str, bytes]]
+
+SOURCE_TOPIC = "modstream.source.topic"
+SOURCE_PARTITION = "modstream.source.partition"
+SOURCE_OFFSET = "modstream.source.offset"
+MODEL_NAME = "modstream.model.name"
+MODEL_VERSION = "modstream.model.version"
+ERROR_CLASS = "modstream.error.class"
+ERROR_REASON = "modstream.error.reason"
+ERROR_STATUS = "modstream.error.status"
+ERROR_MESSAGE = "modstream.error.message"
+ERROR_TIME = "modstream.error.time"
+VALUE_DROPPED = "modstream.error.value-dropped"
+
+
+def source_headers(message: Any) -> Headers:
+    """The input record's own headers plus where it came from (for de-duplication)."""
+    headers: Headers = [(k, v if v is not None else b"") for k, v in (message.headers() or [])]
+    headers.extend(
+        [
+            (SOURCE_TOPIC, str(message.topic()).encode()),
+            (SOURCE_PARTITION, str(message.partition()).encode()),
+            (SOURCE_OFFSET, str(message.offset()).encode()),
+        ]
+    )
+    return headers
+
+
+def as_dict(headers: list[tuple[str, bytes | None]] | None) -> dict[str, str]:
+    """Headers as ``{name: text}`` (the last value wins), for tests and the console tool."""
+    return {k: (v or b"").decode("utf-8", "replace") for k, v in headers or []}

@@ -1,0 +1,109 @@
+"""Running workers: one in this process, or ``--workers N`` processes in one group.
+
+Every worker is an independent consumer-group member, so N processes here and M on
+other machines (same ``--group``) share the input partitions; the partition count is
+the ceiling on useful workers. SIGTERM/SIGINT make each worker finish its batch,
+commit, leave the group and exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from modstream.settings import StreamSettings
+from modstream.stream import metrics
+from modstream.stream.worker import StreamWorker
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY = 2.0
+
+
+def build_dataplane(settings: StreamSettings) -> Any:
+    """Load the model and the data plane the worker predicts through."""
+    from modstream.dataplane import DataPlane
+    from modstream.errors import InvalidInput
+    from modstream.model import load_model
+
+    if not settings.model:
+        raise InvalidInput("no model: pass --model DIR or set MODSTREAM_MODEL")
+    return DataPlane(load_model(settings.model), max_batch=settings.max_batch)
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop`` (the current batch still completes)."""
+
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("%s: finishing the current batch, then leaving", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_worker(
+    settings: StreamSettings, index: int = 0, stop: threading.Event | None = None
+) -> int:
+    """One worker in this process until ``stop`` (or a signal) says otherwise."""
+    if stop is None:
+        stop = threading.Event()
+        stop_on_signals(stop)
+    if settings.metrics_port is not None:
+        metrics.serve(settings.metrics_port + index)
+    worker = StreamWorker(settings, build_dataplane(settings), index=index)
+    worker.run(stop)
+    return 0
+
+
+def _child(settings_json: str, index: int, log_level: int) -> None:
+    logging.basicConfig(
+        level=log_level, format=f"%(asctime)s %(levelname)s worker-{index} %(name)s: %(message)s"
+    )
+    run_worker(StreamSettings.model_validate_json(settings_json), index)
+
+
+def run_workers(settings: StreamSettings) -> int:
+    """``settings.workers`` worker processes; a crashed one is restarted."""
+    if settings.workers <= 1:
+        return run_worker(settings)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    context = multiprocessing.get_context("spawn")
+    payload = settings.model_dump_json()
+    level = logging.getLogger().getEffectiveLevel()
+
+    def spawn(index: int) -> BaseProcess:
+        process = context.Process(
+            target=_child, args=(payload, index, level), name=f"modstream-worker-{index}"
+        )
+        process.start()
+        return process
+
+    processes = {i: spawn(i) for i in range(settings.workers)}
+    while not stop.wait(0.5):
+        for index, process in list(processes.items()):
+            if not process.is_alive():
+                log.error("worker %d exited with %s; restarting it", index, process.exitcode)
+                time.sleep(RESTART_DELAY)
+                processes[index] = spawn(index)
+    return _stop_all(list(processes.values()))
+
+
+def _stop_all(processes: list[BaseProcess], timeout: float = 30.0) -> int:
+    for process in processes:
+        if process.is_alive() and process.pid is not None:
+            process.terminate()  # SIGTERM: the worker finishes its batch and commits
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            log.error("%s did not stop in %.0fs; killing it", process.name, timeout)
+            process.kill()
+            process.join()
+    return 0 if all(p.exitcode == 0 for p in processes) else 1

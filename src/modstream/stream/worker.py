@@ -1,0 +1,269 @@
+"""The Kafka worker: consume a micro-batch, predict it in one call, produce, commit.
+
+Per batch: decode every record (bad ones go to the dead-letter topic), predict all
+texts of the good ones with one ``DataPlane.infer`` call (if that fails, record by
+record to isolate the culprit), produce one output per input in input order, then let
+the ``Checkpoint`` flush, verify and commit. A batch whose outputs are not all
+acknowledged is rewound and processed again (at-least-once).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from confluent_kafka import Consumer, KafkaError, Message, Producer
+
+from modstream.errors import InvalidInput, ModstreamError
+from modstream.settings import StreamSettings
+from modstream.stream import headers as h
+from modstream.stream import metrics
+from modstream.stream.checkpoint import Checkpoint, DeliveryFailed
+from modstream.stream.codec import Decoded, ModelInfo, decode_value, dumps
+from modstream.stream.config import consumer_config, producer_config
+from modstream.stream.deadletter import DeadLetter
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 5.0
+Outcome = Decoded | BaseException
+
+
+class _RateLimitedLog:
+    """Logs a repeated error once per ``interval`` seconds, with how often it happened."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self._last: dict[str, tuple[float, int]] = {}
+
+    def warning(self, key: str, text: str) -> None:
+        now = time.monotonic()
+        last, count = self._last.get(key, (0.0, 0))
+        if now - last >= self.interval:
+            suffix = f" (x{count + 1} since last report)" if count else ""
+            log.warning("%s%s", text, suffix)
+            self._last[key] = (now, 0)
+        else:
+            self._last[key] = (last, count + 1)
+
+
+class StreamWorker:
+    """One consumer-group member: ``run(stop)`` processes until ``stop`` is set."""
+
+    def __init__(self, settings: StreamSettings, dataplane: Any, *, index: int = 0) -> None:
+        if not settings.input_topic or not settings.output_topic:
+            raise InvalidInput("the worker needs an input topic and an output topic")
+        self.settings = settings
+        self.dataplane = dataplane
+        self.index = index
+        self.info = _model_info(dataplane)
+        self.model_headers: h.Headers = [
+            (h.MODEL_NAME, self.info.name.encode()),
+            (h.MODEL_VERSION, self.info.version.encode()),
+        ]
+        self.consumer: Any = None
+        self.producer: Any = None
+        self.checkpoint: Checkpoint | None = None
+        self._errors = _RateLimitedLog()
+        self._backoff = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def connect(self) -> None:
+        """Create the clients and subscribe (no broker round trip; it may be down)."""
+        hooks: dict[str, Any] = {"error_cb": self._on_client_error}
+        if self.settings.metrics_port is not None:
+            hooks.update({"stats_cb": metrics.on_stats, "statistics.interval.ms": 5000})
+        self.consumer = Consumer({**consumer_config(self.settings), **hooks})
+        self.producer = self.producer or Producer(
+            {**producer_config(self.settings, self.index), "error_cb": self._on_client_error}
+        )
+        self.checkpoint = Checkpoint(
+            self.consumer, self.producer, exactly_once=self.settings.exactly_once
+        )
+        self.dead_letter = DeadLetter(self.producer, self.settings.dead_letter)
+        self.consumer.subscribe(
+            [self.settings.input_topic], on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Process batches until ``stop`` is set; then finish the batch, commit and leave."""
+        if self.consumer is None:
+            self.connect()
+        if self.settings.exactly_once:
+            self._init_transactions(stop)
+        log.info(
+            "worker %d: %s -> %s (dead letters: %s, group %s)",
+            self.index,
+            self.settings.input_topic,
+            self.settings.output_topic,
+            self.settings.dead_letter,
+            self.settings.group,
+        )
+        try:
+            while not stop.is_set():
+                self.step(stop)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Leave the group and flush whatever is still queued."""
+        if self.consumer is not None:
+            self.consumer.close()
+            self.consumer = None
+        if self.producer is not None:
+            self.producer.flush(5.0)
+        log.info("worker %d stopped", self.index)
+
+    def _init_transactions(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.producer.init_transactions(10.0)
+                return
+            except Exception as exc:
+                log.warning("cannot initialise transactions yet (%s); retrying", exc)
+                self._sleep(stop)
+
+    # -- one batch ---------------------------------------------------------------------
+    def step(self, stop: threading.Event | None = None) -> int:
+        """Consume, process and commit one micro-batch; returns the records processed."""
+        messages = self.consumer.consume(
+            num_messages=self.settings.max_batch, timeout=self.settings.max_wait_ms / 1000.0
+        )
+        records = [m for m in messages if not self._is_error(m)]
+        if not records:
+            if len(messages) > 0:  # only errors: the broker is probably unreachable
+                self._sleep(stop)
+            return 0
+        started = time.perf_counter()
+        assert self.checkpoint is not None
+        try:
+            self.checkpoint.begin()
+            self._process(records)
+            committed = self.checkpoint.commit()
+        except (DeliveryFailed, BufferError) as exc:
+            metrics.FAILURES.labels(type(exc).__name__).inc()
+            log.warning("batch of %d not committed, it will be retried: %s", len(records), exc)
+            self.checkpoint.rewind()
+            self._sleep(stop)
+            return 0
+        self._backoff = 0.0
+        metrics.observe_committed(committed)
+        metrics.observe_latency(m.timestamp()[1] for m in records)
+        metrics.BATCH_SIZE.observe(len(records))
+        metrics.PROCESSING.observe(time.perf_counter() - started)
+        return len(records)
+
+    def _process(self, records: list[Message]) -> None:
+        outcomes: list[Outcome] = [self._decode(m) for m in records]
+        probabilities = self._predict(outcomes)
+        topic = self.settings.output_topic
+        assert self.checkpoint is not None and topic is not None
+        for message, outcome, proba in zip(records, outcomes, probabilities, strict=True):
+            metrics.CONSUMED.labels(message.topic()).inc()
+            if isinstance(outcome, Decoded) and proba is not None:
+                try:
+                    value = dumps(outcome.encode(proba))
+                except Exception as exc:  # an encoding bug must not poison the batch
+                    outcome = exc
+                else:
+                    self._produce(topic, message.key(), value, h.source_headers(message))
+            if isinstance(outcome, BaseException):
+                self._dead_letter(message, outcome)
+            self.checkpoint.track(message)
+
+    def _decode(self, message: Message) -> Outcome:
+        try:
+            return decode_value(message.value(), self.info, self.settings.max_value_bytes)
+        except Exception as exc:
+            return exc
+
+    def _predict(self, outcomes: list[Outcome]) -> list[np.ndarray | None]:
+        """Probabilities per record: one call for the batch, record by record on failure."""
+        good = [o for o in outcomes if isinstance(o, Decoded)]
+        texts = [t for o in good for t in o.texts]
+        if not texts:
+            return [None] * len(outcomes)
+        try:
+            proba = self.dataplane.infer(texts)
+        except Exception as exc:
+            log.warning("batch predict failed (%s); isolating the failing record(s)", exc)
+            return [self._predict_one(o, outcomes, i) for i, o in enumerate(outcomes)]
+        bounds = np.cumsum([0] + [len(o.texts) for o in good])
+        parts = iter(proba[a:b] for a, b in itertools.pairwise(bounds))
+        return [next(parts) if isinstance(o, Decoded) else None for o in outcomes]
+
+    def _predict_one(self, outcome: Outcome, outcomes: list[Outcome], i: int) -> np.ndarray | None:
+        if not isinstance(outcome, Decoded):
+            return None
+        try:
+            return np.asarray(self.dataplane.infer(outcome.texts))
+        except Exception as exc:
+            outcomes[i] = exc
+            return None
+
+    def _produce(self, topic: str, key: Any, value: bytes, headers: h.Headers) -> None:
+        assert self.checkpoint is not None
+        self.producer.produce(
+            topic,
+            key=key,
+            value=value,
+            headers=headers + self.model_headers,
+            on_delivery=self.checkpoint.on_delivery,
+        )
+        metrics.PRODUCED.labels(topic).inc()
+
+    def _dead_letter(self, message: Message, error: BaseException) -> None:
+        assert self.checkpoint is not None
+        reason = error.reason if isinstance(error, ModstreamError) else type(error).__name__
+        self.dead_letter.send(message, error, on_delivery=self.checkpoint.on_delivery)
+        metrics.DEAD_LETTERED.labels(reason).inc()
+
+    # -- errors, rebalances and backoff ----------------------------------------------
+    def _is_error(self, message: Message) -> bool:
+        error = message.error()
+        if error is None:
+            return False
+        if error.code() != KafkaError._PARTITION_EOF:
+            self._errors.warning(str(error.code()), f"consumer: {error.str()}")
+        return True
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        self._errors.warning(f"client-{error.code()}", f"kafka client: {error.str()}")
+
+    def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
+        log.info("worker %d assigned %s", self.index, _describe(partitions))
+
+    def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
+        """Commit what was processed before the partitions move to another member."""
+        log.info("worker %d revoked %s", self.index, _describe(partitions))
+        if self.checkpoint is not None and not self.checkpoint.empty:
+            try:
+                metrics.observe_committed(self.checkpoint.commit())
+            except DeliveryFailed as exc:
+                log.warning("could not commit before the rebalance: %s", exc)
+                self.checkpoint.rewind()
+
+    def _sleep(self, stop: threading.Event | None) -> None:
+        self._backoff = min(MAX_BACKOFF, max(0.1, self._backoff * 2))
+        if stop is not None:
+            stop.wait(self._backoff)
+        else:
+            time.sleep(self._backoff)
+
+
+def _describe(partitions: list[Any]) -> str:
+    return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"
+
+
+def _model_info(dataplane: Any) -> ModelInfo:
+    tags = dict(dataplane.tags())
+    model = getattr(dataplane, "model", None)
+    name = str(getattr(model, "name", None) or tags.get("model_name") or "model")
+    version = str(getattr(model, "version", None) or tags.get("model_version") or "")
+    return ModelInfo(
+        name=name, version=version, tags=tags, new_puid=dataplane.new_puid, notes=dataplane.notes
+    )
