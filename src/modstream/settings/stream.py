@@ -53,6 +53,7 @@ class StreamSettings(BaseSettings):
     max_batch: int = Field(default=256, ge=1)
     max_wait_ms: float = Field(default=5.0, ge=0)
     max_value_bytes: int = Field(default=1_048_576, ge=1)
+    delivery_timeout_s: float = Field(default=30.0, gt=0)
     metrics_port: int | None = None
     exactly_once: bool = False
     kafka_config: dict[str, str] = Field(default_factory=dict)

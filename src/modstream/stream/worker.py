@@ -69,6 +69,7 @@ class StreamWorker:
         self.producer: Any = None
         self.checkpoint: Checkpoint | None = None
         self._errors = _RateLimitedLog()
+        self.processed = 0  # records answered or dead-lettered and committed
         self._backoff = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -82,7 +83,10 @@ class StreamWorker:
             {**producer_config(self.settings, self.index), "error_cb": self._on_client_error}
         )
         self.checkpoint = Checkpoint(
-            self.consumer, self.producer, exactly_once=self.settings.exactly_once
+            self.consumer,
+            self.producer,
+            exactly_once=self.settings.exactly_once,
+            delivery_timeout=self.settings.delivery_timeout_s,
         )
         self.dead_letter = DeadLetter(self.producer, self.settings.dead_letter)
         self.consumer.subscribe(
@@ -151,6 +155,7 @@ class StreamWorker:
             self._sleep(stop)
             return 0
         self._backoff = 0.0
+        self.processed += len(records)
         metrics.observe_committed(committed)
         metrics.observe_latency(m.timestamp()[1] for m in records)
         metrics.BATCH_SIZE.observe(len(records))

@@ -1,0 +1,147 @@
+"""Shared helpers of the Kafka tests: the embedded broker, random topics, workers, readers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from modstream.broker import EmbeddedBroker
+from modstream.settings import StreamSettings
+from modstream.stream.worker import StreamWorker
+
+FAST_GROUP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "fetch.wait.max.ms": 10}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Topics:
+    """A random input/output/dead-letter topic triple on ``broker``."""
+
+    broker: EmbeddedBroker
+    partitions: int = 2
+    input: str = field(default_factory=lambda: unique("in"))
+    output: str = field(default_factory=lambda: unique("out"))
+    group: str = field(default_factory=lambda: unique("group"))
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.input}.dlq"
+
+    def create(self) -> Topics:
+        self.broker.create_topics(
+            {self.input: self.partitions, self.output: self.partitions, self.dead_letter: 1}
+        )
+        return self
+
+    def settings(self, **overrides: Any) -> StreamSettings:
+        values: dict[str, Any] = {
+            "bootstrap_servers": self.broker.bootstrap_servers,
+            "input_topic": self.input,
+            "output_topic": self.output,
+            "group": self.group,
+            "max_wait_ms": 20,
+        }
+        values.update(overrides)
+        return StreamSettings(**values)
+
+
+@contextmanager
+def running_worker(settings: StreamSettings, dataplane: Any, **kwargs: Any) -> Iterator[Any]:
+    """A worker in a thread of this process; stopped (batch finished, group left) on exit."""
+    worker = StreamWorker(settings, dataplane, **kwargs)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    worker.thread = thread
+    try:
+        yield worker
+    finally:
+        stop.set()
+        thread.join(60)
+
+
+def produce(
+    broker: EmbeddedBroker,
+    topic: str,
+    values: list[bytes | None],
+    *,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+    partition: int | None = None,
+) -> None:
+    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 5})
+    extra: dict[str, Any] = {} if partition is None else {"partition": partition}
+    for value in values:
+        producer.produce(topic, value=value, key=key, headers=headers, **extra)
+        producer.poll(0)
+    assert producer.flush(30) == 0
+
+
+def seldon(text: str, **extra: Any) -> bytes:
+    return json.dumps({"data": {"ndarray": [text]}, **extra}).encode()
+
+
+def read(
+    broker: EmbeddedBroker,
+    topic: str,
+    count: int,
+    *,
+    timeout: float = 60.0,
+    until: Callable[[list[Any]], bool] | None = None,
+) -> list[Any]:
+    """Messages of ``topic`` from the beginning until ``count`` arrived (or ``timeout``)."""
+    consumer = Consumer(
+        {
+            **FAST_GROUP,
+            "bootstrap.servers": broker.bootstrap_servers,
+            "group.id": unique("reader"),
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(messages) < count and time.monotonic() < deadline:
+            if until is not None and until(messages):
+                break
+            batch = consumer.consume(1000, 0.2)
+            messages.extend(m for m in batch if m.error() is None)
+    finally:
+        consumer.close()
+    return messages
+
+
+def committed(broker: EmbeddedBroker, group: str, topic: str, partitions: int) -> dict[int, int]:
+    """The group's committed offset per partition (-1001 when nothing is committed)."""
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": group})
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
+    finally:
+        consumer.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def header_map(message: Any) -> dict[str, str]:
+    return {k: (v or b"").decode("utf-8", "replace") for k, v in message.headers() or []}

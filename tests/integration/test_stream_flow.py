@@ -1,0 +1,137 @@
+"""The Kafka worker on the embedded broker: the reference flow, every request shape,
+keys and headers, ordering within a partition, and the console tools."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from modstream.broker import EmbeddedBroker
+from modstream.dataplane import DataPlane
+from modstream.model import TextModel
+from tests.integration.stream_fixtures import (
+    Topics,
+    committed,
+    header_map,
+    produce,
+    read,
+    running_worker,
+    seldon,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def dataplane(model: TextModel) -> DataPlane:
+    return DataPlane(model, max_batch=256)
+
+
+@pytest.fixture(scope="module")
+def topics(broker: EmbeddedBroker, dataplane: DataPlane) -> Iterator[Topics]:
+    """One worker shared by the module's tests (each test uses its own keys)."""
+    created = Topics(broker, partitions=2).create()
+    with running_worker(created.settings(), dataplane):
+        yield created
+
+
+def _answers(broker: EmbeddedBroker, topic: str, key: bytes, count: int) -> list[Any]:
+    def done(messages: list[Any]) -> bool:
+        return sum(m.key() == key for m in messages) >= count
+
+    return [m for m in read(broker, topic, 10**9, until=done, timeout=60) if m.key() == key]
+
+
+def test_reference_request_gets_the_reference_response(
+    broker: EmbeddedBroker, topics: Topics, model: TextModel
+) -> None:
+    produce(
+        broker,
+        topics.input,
+        [json.dumps({"data": {"ndarray": ["This is an input"]}}).encode()],
+        key=b"ref-1",
+        headers=[("trace-id", b"abc123")],
+    )
+    [out] = _answers(broker, topics.output, b"ref-1", 1)
+    body = json.loads(out.value())
+    assert body["data"]["names"] == ["t:0", "t:1"]
+    expected = model.predict_proba(["This is an input"])
+    np.testing.assert_allclose(body["data"]["ndarray"], expected, rtol=1e-9)
+    assert body["meta"]["puid"]
+    assert body["meta"]["tags"]["model_name"] == model.name
+    headers = header_map(out)
+    assert headers["trace-id"] == "abc123"
+    assert headers["modstream.source.topic"] == topics.input
+    assert int(headers["modstream.source.offset"]) >= 0
+    assert headers["modstream.model.name"] == model.name
+    assert headers["modstream.model.version"] == model.version
+
+
+def test_every_request_shape_is_answered(broker: EmbeddedBroker, topics: Topics) -> None:
+    v2 = {
+        "id": "req-7",
+        "inputs": [{"name": "text", "datatype": "BYTES", "shape": [2], "data": ["a", "b c"]}],
+    }
+    values = [
+        seldon("first", meta={"puid": "my-puid"}),
+        json.dumps({"strData": "one text"}).encode(),
+        json.dumps({"jsonData": {"text": ["two", "texts"]}}).encode(),
+        json.dumps({"data": {"ndarray": ["x", "y", "z"]}}).encode(),
+        json.dumps(v2).encode(),
+    ]
+    produce(broker, topics.input, values, key=b"shapes", partition=0)
+    outputs = [json.loads(m.value()) for m in _answers(broker, topics.output, b"shapes", 5)]
+    assert outputs[0]["meta"]["puid"] == "my-puid"
+    assert [len(o["data"]["ndarray"]) for o in outputs[:4]] == [1, 1, 2, 3]
+    assert outputs[4]["id"] == "req-7"
+    assert outputs[4]["outputs"][0]["shape"] == [2, 2]
+
+
+def test_order_is_kept_within_a_partition_and_offsets_are_committed(
+    broker: EmbeddedBroker, topics: Topics
+) -> None:
+    texts = [f"comment number {i}" for i in range(300)]
+    produce(broker, topics.input, [seldon(t, meta={"puid": t}) for t in texts],
+            key=b"order", partition=1)  # fmt: skip
+    outputs = _answers(broker, topics.output, b"order", len(texts))
+    assert [json.loads(m.value())["meta"]["puid"] for m in outputs] == texts
+    offsets = [int(header_map(m)["modstream.source.offset"]) for m in outputs]
+    assert offsets == sorted(offsets)
+    assert committed(broker, topics.group, topics.input, 2)[1] >= offsets[-1] + 1
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modstream", *args],
+        input=stdin, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_console_producer_and_consumer(broker: EmbeddedBroker, topics: Topics) -> None:
+    servers = ["--bootstrap-servers", broker.bootstrap_servers]
+    sent = _cli(
+        "produce", *servers, "--topic", topics.input, "--key", "cli", stdin="hello\nworld\n"
+    )
+    assert sent.returncode == 0, sent.stderr
+    _answers(broker, topics.output, b"cli", 2)
+    got = _cli("consume", *servers, "--topic", topics.output, "--from-beginning",
+               "--timeout", "5", "--headers")  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    lines = got.stdout.splitlines()
+    metas = [json.loads(line) for line in lines[0::2]]
+    values = [json.loads(line) for line in lines[1::2]]
+    cli_rows = [v for m, v in zip(metas, values, strict=True) if m["key"] == "cli"]
+    assert len(cli_rows) == 2
+    assert all(v["data"]["names"] == ["t:0", "t:1"] for v in cli_rows)
