@@ -77,16 +77,16 @@ def test_grpc_message_over_the_limit_is_resource_exhausted(server: Server) -> No
     assert caught.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
-def _wait_in_flight(server: Server) -> None:
-    """Until the server reports requests being served (so SIGTERM lands mid-request)."""
-    for _ in range(200):
+def _wait_in_flight(server: Server, count: int) -> None:
+    """Until the server reports ``count`` requests being served (SIGTERM lands mid-request)."""
+    for _ in range(1000):
         text = httpx.get(f"{server.url}/metrics", timeout=5).text
         line = next(
             row
             for row in text.splitlines()
             if row.startswith('modstream_requests_in_flight{protocol="rest"}')
         )
-        if float(line.split()[-1]) >= 2:  # the metrics request itself counts as none
+        if float(line.split()[-1]) >= count:  # the metrics request itself counts as none
             return
         time.sleep(0.02)
 
@@ -99,7 +99,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_zero(model_dir: Path) -> 
             pool.submit(httpx.post, f"{server.url}/predict", json=body, timeout=30)
             for _ in range(8)
         ]
-        _wait_in_flight(server)
+        _wait_in_flight(server, len(futures))
         code = stop_server(server)
         statuses = [f.result().status_code for f in futures]
     assert code == 0
