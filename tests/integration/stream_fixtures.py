@@ -57,9 +57,9 @@ class Topics:
 
 
 @contextmanager
-def running_worker(settings: StreamSettings, dataplane: Any, **kwargs: Any) -> Iterator[Any]:
+def running_worker(settings: StreamSettings, dataplane: Any) -> Iterator[Any]:
     """A worker in a thread of this process; stopped (batch finished, group left) on exit."""
-    worker = StreamWorker(settings, dataplane, **kwargs)
+    worker = StreamWorker(settings, dataplane)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

@@ -79,9 +79,7 @@ class StreamWorker:
         if self.settings.metrics_port is not None:
             hooks.update({"stats_cb": metrics.on_stats, "statistics.interval.ms": 5000})
         self.consumer = Consumer({**consumer_config(self.settings), **hooks})
-        self.producer = self.producer or Producer(
-            {**producer_config(self.settings, self.index), "error_cb": self._on_client_error}
-        )
+        self.producer = self.producer or self._new_producer()
         self.checkpoint = Checkpoint(
             self.consumer,
             self.producer,
@@ -92,6 +90,26 @@ class StreamWorker:
         self.consumer.subscribe(
             [self.settings.input_topic], on_assign=self._on_assign, on_revoke=self._on_revoke
         )
+
+    def _new_producer(self) -> Any:
+        config = producer_config(self.settings, self.index)
+        return Producer({**config, "error_cb": self._on_client_error})
+
+    def _replace_producer(self, stop: threading.Event | None) -> None:
+        """Drop the producer of a failed batch and start a fresh one.
+
+        Its queued records belong to the rewound batch (they will be produced again), and
+        an idempotent producer can stay wedged after the broker lost its producer state.
+        """
+        assert self.checkpoint is not None
+        old = self.producer
+        old.purge()
+        old.flush(0)
+        self.producer = self._new_producer()
+        self.checkpoint.producer = self.producer
+        self.dead_letter.producer = self.producer
+        if self.settings.exactly_once:
+            self._init_transactions(stop or threading.Event())
 
     def run(self, stop: threading.Event) -> None:
         """Process batches until ``stop`` is set; then finish the batch, commit and leave."""
@@ -152,6 +170,7 @@ class StreamWorker:
             metrics.FAILURES.labels(type(exc).__name__).inc()
             log.warning("batch of %d not committed, it will be retried: %s", len(records), exc)
             self.checkpoint.rewind()
+            self._replace_producer(stop)
             self._sleep(stop)
             return 0
         self._backoff = 0.0
