@@ -1,0 +1,150 @@
+"""The ``modstream stream`` command as users run it: killed with SIGKILL and restarted
+(every input still answered, duplicates only from uncommitted batches), stopped with
+SIGTERM (exit 0, everything committed) and ``--workers 2`` sharing the partitions."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer
+
+from modstream.broker import EmbeddedBroker
+from tests.integration.stream_fixtures import (
+    FAST_GROUP,
+    Topics,
+    committed,
+    header_map,
+    produce,
+    seldon,
+    unique,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MAX_BATCH = 256
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker() as running:
+        yield running
+
+
+def start_stream(
+    model_dir: Path, topics: Topics, log: Path, *extra: str
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "modstream", "stream", "--model", str(model_dir),
+        "--bootstrap-servers", topics.broker.bootstrap_servers,
+        "--input-topic", topics.input, "--output-topic", topics.output,
+        "--group", topics.group, "--max-batch", str(MAX_BATCH), *extra,
+    ]  # fmt: skip
+    with log.open("ab") as sink:
+        return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+
+
+class OutputCounter:
+    """Reads the output topic continuously and counts answers per input offset."""
+
+    def __init__(self, broker: EmbeddedBroker, topic: str) -> None:
+        self.consumer = Consumer(
+            {
+                **FAST_GROUP,
+                "bootstrap.servers": broker.bootstrap_servers,
+                "group.id": unique("reader"),
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+        self.consumer.subscribe([topic])
+        self.answers: Counter[tuple[int, int]] = Counter()
+
+    def poll(self) -> int:
+        for message in self.consumer.consume(5000, 0.2):
+            if message.error() is None:
+                headers = header_map(message)
+                source = (
+                    int(headers["modstream.source.partition"]),
+                    int(headers["modstream.source.offset"]),
+                )
+                self.answers[source] += 1
+        return len(self.answers)
+
+    def wait(self, distinct: int, timeout: float = 120) -> bool:
+        return wait_for(lambda: self.poll() >= distinct, timeout=timeout, interval=0)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def _all_inputs(partition_sizes: dict[int, int]) -> set[tuple[int, int]]:
+    return {(p, o) for p, n in partition_sizes.items() for o in range(n)}
+
+
+def test_sigkill_twice_then_restart_answers_every_input(
+    broker: EmbeddedBroker, model_dir: Path, tmp_path: Path
+) -> None:
+    total = 20_000
+    topics = Topics(broker, partitions=2).create()
+    produce(broker, topics.input, [seldon(f"comment {i}") for i in range(total)])
+    log = tmp_path / "stream.log"
+    outputs = OutputCounter(broker, topics.output)
+    try:
+        for killed_after in (total // 4, total // 2):
+            worker = start_stream(model_dir, topics, log)
+            assert outputs.wait(killed_after), log.read_text()[-3000:]
+            worker.send_signal(signal.SIGKILL)
+            assert worker.wait(30) == -signal.SIGKILL
+        worker = start_stream(model_dir, topics, log)
+        assert outputs.wait(total), log.read_text()[-3000:]
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0, log.read_text()[-3000:]
+    finally:
+        outputs.close()
+        if worker.poll() is None:
+            worker.kill()
+    sizes = committed(broker, topics.group, topics.input, topics.partitions)
+    assert sum(sizes.values()) == total  # SIGTERM committed everything
+    assert set(outputs.answers) == _all_inputs(sizes)
+    duplicates = sum(n - 1 for n in outputs.answers.values())
+    # Each SIGKILL can repeat at most the uncommitted batch of each partition it held.
+    assert duplicates <= 2 * MAX_BATCH * topics.partitions
+
+
+def test_two_workers_share_the_partitions(
+    broker: EmbeddedBroker, model_dir: Path, tmp_path: Path
+) -> None:
+    total = 2_000
+    topics = Topics(broker, partitions=4).create()
+    log = tmp_path / "workers.log"
+    supervisor = start_stream(model_dir, topics, log, "--workers", "2")
+    outputs = OutputCounter(broker, topics.output)
+    try:
+        assert wait_for(lambda: _assigned_workers(log) == {0, 1}, timeout=120), log.read_text()
+        produce(broker, topics.input, [seldon(f"comment {i}") for i in range(total)])
+        assert outputs.wait(total), log.read_text()[-3000:]
+        os.kill(supervisor.pid, signal.SIGTERM)
+        assert supervisor.wait(60) == 0, log.read_text()[-3000:]
+    finally:
+        outputs.close()
+        if supervisor.poll() is None:
+            supervisor.kill()
+    assert sum(committed(broker, topics.group, topics.input, 4).values()) == total
+
+
+def _assigned_workers(log: Path) -> set[int]:
+    """Workers whose latest assignment holds at least one partition."""
+    latest: dict[int, str] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if " assigned " in line and "worker " in line:
+            index = int(line.split("worker ")[-1].split()[0])
+            latest[index] = line
+    return {i for i, line in latest.items() if not line.endswith("assigned nothing")}
