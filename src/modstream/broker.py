@@ -87,6 +87,7 @@ class EmbeddedBroker:
         """Start the broker process and wait until it answers metadata requests."""
         if self.running:
             return self
+        self._check_port_free()
         self._process = subprocess.Popen(
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -97,6 +98,16 @@ class EmbeddedBroker:
             raise
         log.info("embedded broker listening on %s", self.bootstrap_servers)
         return self
+
+    def _check_port_free(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, self.port))
+            except OSError as exc:
+                raise ModstreamError(
+                    f"cannot start the broker: {self.host}:{self.port} is in use ({exc.strerror})"
+                ) from exc
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

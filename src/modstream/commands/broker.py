@@ -59,7 +59,8 @@ def _run(args: argparse.Namespace) -> int:
         broker.create_topics(_topics(args.topic))
         print(f"broker ready on {broker.bootstrap_servers} (Ctrl-C stops it)", flush=True)
         try:
-            broker.wait()
+            code = broker.wait()
         except KeyboardInterrupt:
             print("stopping the broker", flush=True)
-    return 0
+            return 0
+    return 0 if code in (0, -signal.SIGTERM) else 1
