@@ -92,18 +92,16 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, X: Iterable[Sequence[str]]) -> sp.csr_matrix:
         cols: list[np.ndarray] = []
-        rows: list[np.ndarray] = []
-        n_docs = 0
-        for doc, tokens in enumerate(X):
-            for word in tokens:
-                idx = self._word_indices(word)
-                cols.append(idx)
-                rows.append(np.full(idx.shape[0], doc, dtype=np.int32))
-            n_docs = doc + 1
+        lengths: list[int] = []
+        lookup = self._word_indices
+        for tokens in X:
+            parts = [lookup(word) for word in tokens]
+            cols.extend(parts)
+            lengths.append(sum(p.shape[0] for p in parts))
         col = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
-        row = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
+        row = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
         counts = sp.csr_matrix(
-            (np.ones(col.shape[0]), (row, col)), shape=(n_docs, len(self.vocabulary_))
+            (np.ones(col.shape[0]), (row, col)), shape=(len(lengths), len(self.vocabulary_))
         )
         counts.sum_duplicates()
         if self.sublinear_tf:
