@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -11,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from modstream.checksum import sha256_file
 from modstream.errors import DataError
 from modstream.settings.data import DataSettings
 
@@ -28,24 +28,16 @@ def resolve_source(source: str, sha256: str | None = None) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     name = Path(urlparse(source).path).name or "data"
     target = cache / f"{sha256.lower()[:16]}-{name}"
-    if target.is_file() and _digest(target) == sha256.lower():
+    if target.is_file() and sha256_file(target) == sha256.lower():
         return target
     _download(source, target, sha256.lower())
     return target
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _verify(path: Path, sha256: str) -> None:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    actual = _digest(path)
+    actual = sha256_file(path)
     if actual != sha256.lower():
         raise DataError(f"{path}: SHA-256 is {actual}, expected {sha256.lower()}")
 
@@ -56,7 +48,7 @@ def _download(url: str, target: Path, sha256: str) -> None:
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             shutil.copyfileobj(resp, out, 1 << 20)
-        actual = _digest(tmp)
+        actual = sha256_file(tmp)
         if actual != sha256:
             raise DataError(f"download of {url} has SHA-256 {actual}, expected {sha256}: refused")
         os.replace(tmp, target)

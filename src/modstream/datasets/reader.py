@@ -7,7 +7,6 @@ counted), and leaked moderator boilerplate can be dropped on request.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modstream.checksum import sha256_file
 from modstream.datasets.columns import find_column, parse_labels
 from modstream.datasets.fetch import resolve_source
 from modstream.datasets.repair import is_boilerplate, repair_text
@@ -33,14 +33,6 @@ class Dataset:
     labels: np.ndarray
     sha256: str
     report: dict[str, Any] = field(default_factory=dict)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -122,7 +114,7 @@ def read_dataset(
         raise DataError(
             f"{path}: every row has label {int(labels[0])}; training needs both classes"
         )
-    return Dataset(texts=texts, labels=labels, sha256=file_sha256(path), report=report)
+    return Dataset(texts=texts, labels=labels, sha256=sha256_file(path), report=report)
 
 
 def iter_text_chunks(

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from modstream import __version__
+from modstream.checksum import sha256_file
 from modstream.errors import ArtifactError
 from modstream.model.codec import decode_pipeline, encode_pipeline
 from modstream.model.textmodel import CLASS_NAMES, TextModel
@@ -33,14 +34,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VOCABULARY = "vocabulary.json"
 ARRAYS = "arrays.npz"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _manifest_checksum(manifest: dict[str, Any]) -> str:

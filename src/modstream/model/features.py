@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from modstream.text.base import as_texts
 from modstream.text.charngrams import WordCharTfidf
-from modstream.text.clean import _texts
 from modstream.text.lemmas import LemmaTokenTransformer
 from modstream.text.nlp import BLANK
 from modstream.text.tokens import SpacyTokenTransformer
@@ -97,7 +97,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def fit_transform(self, X: Iterable[object], y: object = None, **_: Any) -> sp.csr_matrix:
-        texts = [str(t) for t in _texts(X)]
+        texts = as_texts(X)
         if self.word_ngram_range is None and self.char_ngram_range is None:
             raise ValueError("TextFeatures needs word or character n-grams")
         parts: list[sp.csr_matrix] = []
@@ -120,7 +120,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return _stack(parts)
 
     def transform(self, X: Iterable[object]) -> sp.csr_matrix:
-        texts = [str(t) for t in _texts(X)]
+        texts = as_texts(X)
         parts: list[sp.csr_matrix] = []
         if self.word_ is not None:
             parts.append(self.word_.transform(self.tokenize(texts)))

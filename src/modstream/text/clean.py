@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
 
-import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from modstream.text.base import TextTransformer
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _UNICODE_ESCAPE = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")
@@ -39,33 +37,8 @@ def clean_text(text: object) -> str:
     return _WHITESPACE.sub(" ", value).strip()
 
 
-class CleanTextTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class CleanTextTransformer(TextTransformer):
     """Stateless transformer mapping an iterable of texts to an array of cleaned texts."""
 
-    def fit(self, X: Iterable[object], y: object = None) -> CleanTextTransformer:
-        _texts(X)  # validates the input type
-        self.n_features_in_ = 1
-        return self
-
-    def transform(self, X: Iterable[object]) -> np.ndarray:
-        return np.asarray([clean_text(t) for t in _texts(X)], dtype=object)
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
-
-
-def _texts(X: Iterable[object]) -> Iterable[object]:
-    """Accept a 1-D sequence of texts, or a 2-D array with one text column."""
-    if hasattr(X, "tocsr") or hasattr(X, "todense"):
-        raise TypeError("text transformers take texts, not a sparse matrix")
-    arr = np.asarray(X, dtype=object)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        return list(arr[:, 0])
-    if arr.ndim == 0:
-        return [arr.item()]
-    return list(arr)
+    def transform_one(self, text: str) -> str:
+        return clean_text(text)

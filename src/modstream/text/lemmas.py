@@ -15,10 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-
-from modstream.text.clean import _texts
+from modstream.text.base import TextTransformer
 from modstream.text.tokens import URL_TOKEN
 
 _TOKEN = re.compile(
@@ -50,27 +47,12 @@ def lemmatize(text: str, table: dict[str, str]) -> list[str]:
     return out
 
 
-class LemmaTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class LemmaTokenTransformer(TextTransformer):
     """Map texts to lists of lower-cased lookup lemmas (no spaCy ``Doc`` objects)."""
 
     def fit(self, X: Iterable[object], y: object = None) -> LemmaTokenTransformer:
-        _texts(X)  # validates the input type
         lemma_table()
-        self.n_features_in_ = 1
-        return self
+        return super().fit(X)  # type: ignore[no-any-return]
 
-    def transform(self, X: Iterable[object]) -> np.ndarray:
-        table = lemma_table()
-        texts = list(_texts(X))
-        result = np.empty(len(texts), dtype=object)
-        for i, text in enumerate(texts):
-            result[i] = lemmatize("" if text is None else str(text), table)
-        return result
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
+    def transform_one(self, text: str) -> list[str]:
+        return lemmatize(text, lemma_table())

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from modstream.text.clean import _texts
+from modstream.text.base import TextTransformer, as_texts
 from modstream.text.nlp import BLANK, load_nlp
 
 URL_TOKEN = "URL"
@@ -30,7 +29,7 @@ def doc_tokens(doc: Any) -> list[str]:
     return out
 
 
-class SpacyTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class SpacyTokenTransformer(TextTransformer):
     """Map texts to lists of lemmas with spaCy, batched through ``nlp.pipe``.
 
     The ``Language`` object is created lazily per process and never stored on the
@@ -43,25 +42,12 @@ class SpacyTokenTransformer(TransformerMixin, BaseEstimator):  # type: ignore[mi
         self.batch_size = batch_size
 
     def fit(self, X: Iterable[object], y: object = None) -> SpacyTokenTransformer:
-        _texts(X)  # validates the input type
         load_nlp(self.spacy_model)
-        self.n_features_in_ = 1
-        return self
+        return super().fit(X)  # type: ignore[no-any-return]
 
     def transform(self, X: Iterable[object]) -> np.ndarray:
         nlp = load_nlp(self.spacy_model)
-        texts = ["" if t is None else str(t) for t in _texts(X)]
+        texts = as_texts(X)
         n_process = self.n_process if len(texts) >= 4 * self.batch_size else 1
         docs = nlp.pipe(texts, batch_size=self.batch_size, n_process=n_process)
-        result = np.empty(len(texts), dtype=object)
-        for i, doc in enumerate(docs):
-            result[i] = doc_tokens(doc)
-        return result
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        return tags
+        return self._pack([doc_tokens(doc) for doc in docs])
