@@ -1,15 +1,81 @@
-"""``modstream up``: not yet available."""
+"""``modstream up``: broker, topics, model, stream worker, REST/gRPC server and dashboard."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+EPILOG = """\
+examples:
+  modstream up                              # a DEMO model trained on the built-in corpus
+  modstream up --model models/default       # your trained model
+  modstream up --data comments.csv          # train one at start-up on your CSV
+  modstream up --port 8081 --http-port 9001 --grpc-port 5001 --broker-port 19092
+
+Then open the dashboard (http://127.0.0.1:8080/ by default), write a comment in its box,
+or send some from another terminal:
+  modstream produce --bootstrap-servers 127.0.0.1:9092 --topic comments "lol source: trust me bro"
+
+Everything listens on 127.0.0.1 only. A default port that is taken is replaced by a free
+one (and said so); a port you chose that is taken is an error. The broker keeps its data
+in memory. Ctrl-C stops the dashboard, the worker, the server and the broker, in that
+order. Environment: MODSTREAM_UP_PORT, MODSTREAM_UP_HTTP_PORT, MODSTREAM_UP_GRPC_PORT,
+MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_INPUT_TOPIC, ... (flags win).
+See docs/quickstart.md.
+"""
+
+_PORT_FLAGS = (
+    ("--port", "port", "dashboard port (default 8080)"),
+    ("--http-port", "http_port", "REST port (default 9000)"),
+    ("--grpc-port", "grpc_port", "gRPC port (default 5000)"),
+    ("--broker-port", "broker_port", "Kafka broker port (default 9092)"),
+)
+_TOPIC_FLAGS = (
+    ("--input-topic", "input_topic", "topic of comments to score (default comments)"),
+    ("--output-topic", "output_topic", "topic of predictions (default predictions)"),
+    ("--dead-letter-topic", "dead_letter_topic", "topic of failures (default <input>.dlq)"),
+)
+
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("up", help="(not yet available)")
+    parser = sub.add_parser(
+        "up",
+        help="run everything locally (broker, worker, REST/gRPC server) with a live dashboard",
+        description=(
+            "Start an embedded Kafka broker with the input, output and dead-letter topics, "
+            "a stream worker, the REST/gRPC model server and a live dashboard, all on this "
+            "machine, in one command. Without --model or --data a DEMO model is trained on "
+            "the small sample corpus shipped with modstream."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("--model", metavar="DIR", help="a trained model artifact directory")
+    model.add_argument("--data", metavar="CSV", help="train a model on this CSV at start-up")
+    parser.add_argument("--text-column", help="with --data: text column (default body/text)")
+    parser.add_argument("--label-column", help="with --data: label column (default removed)")
+    parser.add_argument("--preset", default="default", help="with --data or the demo: preset")
+    for flag, dest, text in _PORT_FLAGS:
+        parser.add_argument(flag, dest=dest, type=int, metavar="PORT", help=text)
+    for flag, dest, text in _TOPIC_FLAGS:
+        parser.add_argument(flag, dest=dest, metavar="TOPIC", help=text)
+    parser.add_argument("--partitions", type=int, help="partitions per topic (default 1)")
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    raise SystemExit("modstream up: not yet available")
+    from modstream.settings import UpSettings
+    from modstream.up.orchestrator import Orchestrator
+
+    names = [dest for _, dest, _ in _PORT_FLAGS + _TOPIC_FLAGS] + ["partitions"]
+    flags = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    settings = UpSettings(**flags)  # flags win over the environment
+    model_args = {
+        "model_dir": args.model,
+        "data": args.data,
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+        "preset": args.preset,
+    }
+    return Orchestrator(settings, model_args).run()

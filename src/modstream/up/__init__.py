@@ -1,0 +1,3 @@
+"""``modstream up``: the whole stack on one machine, with a live dashboard."""
+
+from __future__ import annotations

@@ -1,0 +1,69 @@
+"""What ``modstream up`` prints once everything runs: where it is and how to use it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from modstream.settings import UpSettings
+from modstream.up.models import DEMO_NOTE, ModelChoice
+from modstream.up.processes import HOST, Ports
+
+EXAMPLE = "lol source: trust me bro"
+
+
+def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, str]:
+    """URLs and ready-to-paste commands, shown by the banner and on the dashboard."""
+    broker = f"{HOST}:{ports.broker}"
+    rest = f"http://{HOST}:{ports.http}"
+    body = json.dumps({"data": {"ndarray": ["the sample size seems small for this claim"]}})
+    return {
+        "dashboard": f"http://{HOST}:{ports.dashboard}/",
+        "rest": rest,
+        "grpc": f"{HOST}:{ports.grpc}",
+        "kafka": broker,
+        "produce": (
+            f"modstream produce --bootstrap-servers {broker} --topic "
+            f"{shlex.quote(settings.input_topic)} {shlex.quote(EXAMPLE)}"
+        ),
+        "consume": (
+            f"modstream consume --bootstrap-servers {broker} --topic "
+            f"{shlex.quote(settings.output_topic)} --from-beginning"
+        ),
+        "curl": (
+            f"curl -s {rest}/api/v1.0/predictions -H 'content-type: application/json' "
+            f"-d {shlex.quote(body)}"
+        ),
+    }
+
+
+def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Path) -> str:
+    """The banner: one line per service, the model, and commands to try."""
+    link = links(settings, ports, choice)
+    model = choice.model
+    lines = [
+        "",
+        "modstream is up. Ctrl-C stops everything.",
+        "",
+        f"  Dashboard  {link['dashboard']}",
+        f"  REST       {link['rest']}  (Seldon /api/v1.0/predictions, "
+        f"V2 /v2/models/{model.name}/infer)",
+        f"  gRPC       {link['grpc']}  (seldon.protos.Model, inference.GRPCInferenceService)",
+        f"  Kafka      {link['kafka']}  topics: {settings.input_topic} -> "
+        f"{settings.output_topic}, dead letters: {settings.dead_letter}",
+        f"  Model      {choice.describe()}",
+        f"  Logs       {workdir}",
+    ]
+    if choice.demo:
+        lines += ["", f"  {DEMO_NOTE}"]
+    lines += [
+        "",
+        "Send a comment through Kafka and read the prediction:",
+        f"  {link['produce']}",
+        f"  {link['consume']}",
+        "Or ask the REST server directly:",
+        f"  {link['curl']}",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""``modstream up``: broker, topics, model, stream worker, model server and dashboard.
+
+Start order: model, broker (with its topics), model server and stream worker, dashboard.
+Stop order (Ctrl-C or SIGTERM): dashboard, worker, server, broker; each one is waited
+for and killed after ``stop_timeout_s``. If a child dies on its own, everything else is
+stopped and ``modstream up`` exits 1 with the child's last log lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from modstream.errors import ModstreamError
+from modstream.settings import UpSettings
+from modstream.up import banner
+from modstream.up.models import ModelChoice, prepare_model
+from modstream.up.processes import HOST, ChildProcess, Ports
+from modstream.up.runtime import DashboardRunner, plan_ports
+
+log = logging.getLogger(__name__)
+
+WORKER_GROUP = "modstream-up"
+
+
+class Orchestrator:
+    """Runs the whole local stack in the foreground until a signal stops it."""
+
+    def __init__(
+        self,
+        settings: UpSettings,
+        model_args: dict[str, Any],
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.model_args = model_args
+        self.say = say or _print
+        self.children: list[ChildProcess] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix="modstream-up-"))
+        self.failed: ChildProcess | None = None
+        self.unclean = False
+
+    # -- the whole run -------------------------------------------------------------------
+    def run(self) -> int:
+        """Start everything, serve until stopped, stop everything; returns the exit code."""
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)  # even if started with SIGINT ignored
+        try:
+            ports, notes = plan_ports(self.settings)
+            for note in notes:
+                self.say(note)
+            choice = prepare_model(workdir=self.workdir, say=self.say, **self.model_args)
+            self._start_children(ports, choice)
+            return asyncio.run(self._serve(ports, choice))
+        except KeyboardInterrupt:
+            self.say("interrupted while starting")
+            return 0
+        finally:
+            signal.signal(signal.SIGINT, _still_stopping)
+            signal.signal(signal.SIGTERM, _still_stopping)
+            self._stop_children()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, previous)
+            self._clean_up()
+
+    def _start_children(self, ports: Ports, choice: ModelChoice) -> None:
+        s = self.settings
+        self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
+        broker = self._spawn("Kafka broker", _broker_args(s, ports))
+        _wait_for_topics(broker, ports, [s.input_topic, s.output_topic, s.dead_letter])
+        self.say("starting the model server and the stream worker")
+        server = self._spawn("model server", _serve_args(choice, ports))
+        worker = self._spawn("stream worker", _stream_args(s, choice, ports))
+        _wait_for_http(server, f"http://{HOST}:{ports.http}/v2/health/ready", timeout=120)
+        if not worker.wait_for_log(" assigned ", timeout=90):
+            self.say("the stream worker is still joining its consumer group")
+
+    def _spawn(self, name: str, args: list[str]) -> ChildProcess:
+        log_path = self.workdir / f"{name.split()[-1]}.log"
+        child = ChildProcess(name, args, log_path).start()
+        self.children.append(child)
+        return child
+
+    async def _serve(self, ports: Ports, choice: ModelChoice) -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner = DashboardRunner(self.settings, ports, choice)
+        await runner.start()
+        try:
+            self.say(banner.render(self.settings, ports, choice, self.workdir))
+            watch = asyncio.create_task(self._watch_children(stop))
+            await stop.wait()
+            watch.cancel()
+        finally:
+            self.say("stopping: dashboard")
+            await runner.stop()
+        return 1 if self.failed is not None else 0
+
+    async def _watch_children(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for child in self.children:
+                if child.exit_code() is not None:
+                    self.failed = child
+                    self.say(
+                        f"error: the {child.name} exited with code {child.exit_code()}; "
+                        f"its last lines:\n{child.log_tail()}"
+                    )
+                    stop.set()
+                    return
+            await asyncio.sleep(0.5)
+
+    # -- stopping ----------------------------------------------------------------------
+    def _stop_children(self) -> None:
+        for child in reversed(self.children):  # worker, server, broker
+            if child.exit_code() is None:
+                self.say(f"stopping: {child.name}")
+            code = child.stop(self.settings.stop_timeout_s)
+            if code not in (0, None, -signal.SIGINT) and child is not self.failed:
+                self.say(f"the {child.name} exited with code {code}")
+                self.unclean = True
+        if self.children:
+            self.say("stopped")
+
+    def _clean_up(self) -> None:
+        if self.failed is None and not self.unclean:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            self.say(f"logs kept in {self.workdir}")
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _still_stopping(_signum: int, _frame: Any) -> None:
+    print("still stopping (children that do not stop in time are killed)", file=sys.stderr)
+
+
+def _broker_args(s: UpSettings, ports: Ports) -> list[str]:
+    topics = [s.input_topic, s.output_topic, s.dead_letter]
+    args = ["broker", "--host", HOST, "--port", str(ports.broker)]
+    for topic in dict.fromkeys(topics):
+        args += ["--topic", f"{topic}={s.partitions}"]
+    return args
+
+
+def _serve_args(choice: ModelChoice, ports: Ports) -> list[str]:
+    return [
+        "serve", "--model", str(choice.path), "--host", HOST,
+        "--http-port", str(ports.http), "--grpc-port", str(ports.grpc),
+    ]  # fmt: skip
+
+
+def _stream_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
+    return [
+        "stream", "--model", str(choice.path),
+        "--bootstrap-servers", f"{HOST}:{ports.broker}",
+        "--input-topic", s.input_topic, "--output-topic", s.output_topic,
+        "--dead-letter-topic", s.dead_letter, "--group", WORKER_GROUP,
+    ]  # fmt: skip
+
+
+def _wait_for_topics(broker: ChildProcess, ports: Ports, topics: list[str]) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    deadline = time.monotonic() + 60
+    while not _accepts(ports.broker) and time.monotonic() < deadline:
+        broker.raise_if_exited()  # wait quietly: a client would log every refused connection
+        time.sleep(0.1)
+    admin = AdminClient({"bootstrap.servers": f"{HOST}:{ports.broker}"})
+    while time.monotonic() < deadline:
+        broker.raise_if_exited()
+        with contextlib.suppress(Exception):
+            if set(topics) <= set(admin.list_topics(timeout=1).topics):
+                return
+        time.sleep(0.2)
+    raise ModstreamError(f"the Kafka broker did not create {', '.join(topics)} within 60s")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_for_http(child: ChildProcess, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        child.raise_if_exited()
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.3)
+    raise ModstreamError(f"the {child.name} did not become ready within {timeout:.0f}s")

@@ -1,0 +1,135 @@
+"""Child processes of ``modstream up`` and the ports they listen on.
+
+Every child runs in its own session, so a Ctrl-C in the terminal reaches only
+``modstream up``, which then stops the children one by one in a fixed order. Each child
+starts through ``modstream.up.child``, which has Linux interrupt it if ``modstream up``
+itself dies, so no process is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from modstream.errors import ModstreamError
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where each part of the stack listens on 127.0.0.1."""
+
+    dashboard: int
+    http: int
+    grpc: int
+    broker: int
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether ``host:port`` can be bound right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def any_free_port(taken: set[int], host: str = HOST) -> int:
+    """A free port that is not in ``taken`` (ports already promised to another child)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            return port
+
+
+class ChildProcess:
+    """``modstream <verb> ...`` in a child process, with its output in ``log_path``."""
+
+    def __init__(self, name: str, args: list[str], log_path: Path) -> None:
+        self.name = name
+        self.command = [sys.executable, "-m", "modstream.up.child", str(os.getpid()), *args]
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> ChildProcess:
+        with self.log_path.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        log.debug("started %s (pid %d): %s", self.name, self.process.pid, self.command)
+        return self
+
+    def exit_code(self) -> int | None:
+        """The exit code if the process has ended, else ``None``."""
+        return None if self.process is None else self.process.poll()
+
+    def stop(self, timeout: float) -> int | None:
+        """SIGINT, wait up to ``timeout`` seconds, then SIGKILL; returns the exit code.
+
+        SIGINT, not SIGTERM: every verb stops gracefully on it (``modstream broker`` stops
+        its broker on KeyboardInterrupt), and the child is in its own session, so only
+        this call sends it.
+        """
+        process = self.process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop within %.0fs; killing it", self.name, timeout)
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The last lines the process wrote, to show why it failed."""
+        try:
+            text = self.log_path.read_text("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+    def wait_for_log(self, needle: str, timeout: float) -> bool:
+        """Wait until ``needle`` appears in the log; ``ModstreamError`` if the process exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.raise_if_exited()
+            try:
+                if needle in self.log_path.read_text("utf-8", "replace"):
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.2)
+        return False
+
+    def raise_if_exited(self) -> None:
+        code = self.exit_code()
+        if code is not None:
+            raise ModstreamError(
+                f"the {self.name} exited with code {code} while starting; its last lines:\n"
+                f"{self.log_tail()}"
+            )

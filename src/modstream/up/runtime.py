@@ -1,0 +1,99 @@
+"""Ports of ``modstream up`` and the dashboard's web server in its event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import uvicorn
+
+from modstream.errors import ModstreamError
+from modstream.settings import UpSettings
+from modstream.up.models import ModelChoice
+from modstream.up.processes import HOST, Ports, any_free_port, port_is_free
+
+# (settings field, what listens there, the flag that sets it)
+_PORTS = (
+    ("port", "dashboard", "--port"),
+    ("http_port", "REST server", "--http-port"),
+    ("grpc_port", "gRPC server", "--grpc-port"),
+    ("broker_port", "Kafka broker", "--broker-port"),
+)
+
+
+def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
+    """A free port for each listener; a taken default is replaced, a taken choice is an error."""
+    explicit = settings.explicit_ports()
+    chosen: dict[str, int] = {}
+    notes: list[str] = []
+    for field, what, flag in _PORTS:
+        port = int(getattr(settings, field))
+        if port in chosen.values() or not port_is_free(port):
+            if field in explicit:
+                raise ModstreamError(
+                    f"port {port} for the {what} is already in use on {HOST}; "
+                    f"pick another with {flag} PORT"
+                )
+            new = any_free_port(set(chosen.values()))
+            notes.append(f"port {port} is in use: the {what} uses {new} instead ({flag} sets it)")
+            port = new
+        chosen[field] = port
+    ports = Ports(chosen["port"], chosen["http_port"], chosen["grpc_port"], chosen["broker_port"])
+    return ports, notes
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the orchestrator decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class DashboardRunner:
+    """The dashboard app (Kafka feeds, explanations) on ``127.0.0.1:<dashboard port>``."""
+
+    def __init__(self, settings: UpSettings, ports: Ports, choice: ModelChoice) -> None:
+        from modstream.dashboard.app import Dashboard, DashboardConfig
+        from modstream.up.banner import links
+
+        config = DashboardConfig(
+            bootstrap_servers=f"{HOST}:{ports.broker}",
+            input_topic=settings.input_topic,
+            output_topic=settings.output_topic,
+            dead_letter_topic=settings.dead_letter,
+            demo=choice.demo,
+            origin=choice.origin,
+            links=links(settings, ports, choice),
+        )
+        self.dashboard = Dashboard(config, choice.model)
+        self.server = _Server(
+            uvicorn.Config(
+                self.dashboard.app,
+                host=HOST,
+                port=ports.dashboard,
+                lifespan="off",
+                access_log=False,
+                log_level="warning",
+                timeout_graceful_shutdown=3,
+            )
+        )
+        self.port = ports.dashboard
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.dashboard.start()
+        self._task = asyncio.create_task(self.server.serve(), name="modstream-dashboard")
+        while not self.server.started:
+            if self._task.done():
+                await self.dashboard.stop()
+                raise ModstreamError(f"the dashboard could not listen on {HOST}:{self.port}")
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        await self.dashboard.close_streams()
+        self.server.should_exit = True
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.dashboard.stop()
