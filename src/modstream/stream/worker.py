@@ -117,6 +117,7 @@ class StreamWorker:
             self.connect()
         if self.settings.exactly_once:
             self._init_transactions(stop)
+        self.dataplane.infer(["warm-up"])  # the first call pays lazy initialisation
         log.info(
             "worker %d: %s -> %s (dead letters: %s, group %s)",
             self.index,

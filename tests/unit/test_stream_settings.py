@@ -1,0 +1,79 @@
+"""Settings and client configuration of the Kafka worker: Seldon's names, TLS mapping,
+pass-through properties, and flags overriding the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from modstream.cli import build_parser
+from modstream.commands.stream import settings_from_args
+from modstream.errors import InvalidInput
+from modstream.settings import StreamSettings
+from modstream.stream.config import consumer_config, parse_properties, producer_config
+
+
+def test_seldon_environment_names_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BROKER", "kafka:9093")
+    monkeypatch.setenv("KAFKA_INPUT_TOPIC", "requests")
+    monkeypatch.setenv("KAFKA_OUTPUT_TOPIC", "responses")
+    monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SSL")
+    monkeypatch.setenv("KAFKA_SSL_CA_CERT_FILE", "/certs/ca.pem")
+    monkeypatch.setenv("KAFKA_SSL_CLIENT_KEY_PASS", "secret")
+    settings = StreamSettings()
+    assert settings.dead_letter == "requests.dlq"
+    config = settings.client_config()
+    assert config["bootstrap.servers"] == "kafka:9093"
+    assert config["security.protocol"] == "SSL"
+    assert config["ssl.ca.location"] == "/certs/ca.pem"
+    assert config["ssl.key.password"] == "secret"
+
+
+def test_kafka_config_from_environment_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODSTREAM_KAFKA_CONFIG", '{"sasl.mechanism": "PLAIN"}')
+    assert StreamSettings().client_config()["sasl.mechanism"] == "PLAIN"
+
+
+def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BROKER", "from-env:9092")
+    monkeypatch.setenv("MODSTREAM_MODEL", "/models/m")
+    monkeypatch.setenv("KAFKA_INPUT_TOPIC", "in")
+    args = build_parser().parse_args(
+        ["stream", "--bootstrap-servers", "flag:9092", "--output-topic", "out",
+         "--kafka-config", "sasl.username=app", "--max-batch", "32"]
+    )  # fmt: skip
+    settings = settings_from_args(args)
+    assert settings.bootstrap_servers == "flag:9092"
+    assert settings.model == "/models/m"
+    assert settings.max_batch == 32
+    assert settings.client_config()["sasl.username"] == "app"
+
+
+def test_missing_topic_is_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KAFKA_OUTPUT_TOPIC", raising=False)
+    args = build_parser().parse_args(["stream", "--model", "m", "--input-topic", "in"])
+    with pytest.raises(InvalidInput, match="--output-topic"):
+        settings_from_args(args)
+
+
+def test_bad_property_is_rejected() -> None:
+    with pytest.raises(InvalidInput):
+        parse_properties(["no-equals-sign"])
+
+
+def test_commit_settings_cannot_be_overridden() -> None:
+    settings = StreamSettings(
+        input_topic="in", output_topic="out", kafka_config={"enable.auto.commit": "true"}
+    )
+    config = consumer_config(settings)
+    assert config["enable.auto.commit"] == "false"
+    assert config["enable.auto.offset.store"] == "false"
+    assert "transactional.id" not in producer_config(settings)
+
+
+def test_exactly_once_uses_a_stable_transactional_id_per_worker() -> None:
+    settings = StreamSettings(input_topic="in", output_topic="out", exactly_once=True)
+    assert (
+        producer_config(settings, 0)["transactional.id"]
+        != producer_config(settings, 1)["transactional.id"]
+    )
+    assert consumer_config(settings)["isolation.level"] == "read_committed"
