@@ -1,0 +1,233 @@
+"""``modstream up`` as a user runs it: a real process with its broker, worker and servers.
+
+The helpers here (``start_up``, ``stop_up``, ``descendants``) are shared with the browser
+test of the dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen[str]
+    ports: dict[str, int]
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['port']}"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.ports['broker-port']}"
+
+
+def start_up(*args: str, timeout: float = 240.0) -> Up:
+    """``modstream up`` on free ports; returns once it has printed that it is up."""
+    ports = {name: free_port() for name in ("port", "http-port", "grpc-port", "broker-port")}
+    flags = [item for name, port in ports.items() for item in (f"--{name}", str(port))]
+    command = [sys.executable, "-m", "modstream", "up", *flags, *args]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    up = Up(process, ports)
+    reader = threading.Thread(target=_read, args=(process, up.lines), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while "modstream is up" not in up.output:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_up(up)
+            raise AssertionError(f"modstream up did not start:\n{up.output}")
+        time.sleep(0.2)
+    return up
+
+
+def _read(process: subprocess.Popen[str], lines: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+
+
+def stop_up(up: Up, timeout: float = 90.0) -> int:
+    """Ctrl-C (SIGINT), then the exit code."""
+    if up.process.poll() is None:
+        up.process.send_signal(signal.SIGINT)
+    try:
+        return up.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        up.process.kill()
+        up.process.wait()
+        raise
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (children, grandchildren, ...), read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The pids that still exist and are not zombies."""
+    left = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            left.add(pid)
+    return left
+
+
+def produce(up: Up, *texts: str, raw: bool = False) -> None:
+    command = [sys.executable, "-m", "modstream", "produce"]
+    command += ["--bootstrap-servers", up.bootstrap, "--topic", "comments", *texts]
+    subprocess.run(command + (["--raw"] if raw else []), check=True, capture_output=True)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def up(model_dir: Path) -> Iterator[Up]:
+    running = start_up("--model", str(model_dir))
+    try:
+        yield running
+    finally:
+        stop_up(running)
+
+
+def _snapshot(up: Up) -> dict:
+    return httpx.get(f"{up.url}/api/snapshot", timeout=5).json()
+
+
+def test_up_prints_where_everything_is(up: Up, model_dir: Path) -> None:
+    out = up.output
+    assert f"Dashboard  http://127.0.0.1:{up.ports['port']}/" in out
+    assert f"REST       http://127.0.0.1:{up.ports['http-port']}" in out
+    assert f"gRPC       127.0.0.1:{up.ports['grpc-port']}" in out
+    assert f"Kafka      {up.bootstrap}  topics: comments -> predictions" in out
+    assert f"modstream produce --bootstrap-servers {up.bootstrap} --topic comments" in out
+    assert f"loaded from {model_dir}" in out
+    assert "DEMO" not in out  # a given model is not labelled as the demo
+
+
+def test_comments_from_kafka_and_the_box_are_scored_and_explained(up: Up) -> None:
+    produce(up, "lol source: trust me bro", "the confidence interval is wide")
+    sent = httpx.post(f"{up.url}/api/comments", json={"text": "username checks out"}, timeout=15)
+    assert sent.status_code == 202
+    sent_id = sent.json()["id"]
+    wait_for(lambda: _snapshot(up)["stats"]["scored"] >= 3, what="three verdicts")
+    comments = {c["text"]: c for c in _snapshot(up)["comments"]}
+    boxed = comments["username checks out"]
+    assert boxed["sent_id"] == sent_id
+    assert 0.0 <= boxed["p_removed"] <= 1.0
+    assert boxed["why"], "a verdict comes with the words that drove it"
+    assert comments["lol source: trust me bro"]["removed"] is True
+    assert comments["the confidence interval is wide"]["removed"] is False
+    rest = httpx.post(
+        f"http://127.0.0.1:{up.ports['http-port']}/api/v1.0/predictions",
+        json={"data": {"ndarray": ["a comment"]}},
+        timeout=10,
+    )
+    assert rest.status_code == 200
+
+
+def test_a_broken_record_is_counted_as_a_dead_letter(up: Up) -> None:
+    produce(up, "this is not json", raw=True)
+    wait_for(lambda: _snapshot(up)["stats"]["dead_letters"] == 1, what="a dead letter")
+    failed = [c for c in _snapshot(up)["comments"] if c["error"]]
+    assert failed[0]["text"] == "this is not json"
+    assert "JSON" in failed[0]["error"]
+
+
+def test_the_box_refuses_an_empty_comment(up: Up) -> None:
+    response = httpx.post(f"{up.url}/api/comments", json={"text": "  "}, timeout=5)
+    assert response.status_code == 400
+    assert response.json() == {"error": "write a comment first"}
+
+
+def test_the_event_stream_starts_with_a_snapshot(up: Up) -> None:
+    with httpx.stream("GET", f"{up.url}/api/events", timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        assert next(lines) == "event: snapshot"
+        data = json.loads(next(lines).removeprefix("data: "))
+    assert data["config"]["input_topic"] == "comments"
+    assert data["model"]["demo"] is False
+
+
+def test_ctrl_c_stops_everything_in_order_and_leaves_no_process(model_dir: Path) -> None:
+    up = start_up("--model", str(model_dir))
+    children = descendants(up.process.pid)
+    assert len(children) >= 4  # broker (and its Tansu process), server, worker
+    assert stop_up(up) == 0
+    order = [line.strip() for line in up.lines if line.startswith("stopping: ")]
+    assert order == [
+        "stopping: dashboard",
+        "stopping: stream worker",
+        "stopping: model server",
+        "stopping: Kafka broker",
+    ]
+    assert alive(children) == set()
+
+
+def test_a_port_that_was_asked_for_and_is_taken_is_a_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "modstream", "up", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MODSTREAM_UP_BROKER_PORT": str(free_port())},
+        )
+    assert result.returncode == 2
+    assert f"port {port} for the dashboard is already in use" in result.stderr
+    assert "--port" in result.stderr
