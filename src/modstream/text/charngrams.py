@@ -15,6 +15,16 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import normalize
 
 _CACHE_LIMIT = 500_000
+_CHUNK = 4096
+
+
+def _count_matrix(cols: list[np.ndarray], lengths: list[int], width: int) -> sp.csr_matrix:
+    """Documents × n-grams counts from each document's concatenated column ids."""
+    col = np.concatenate(cols) if cols else np.empty(0, dtype=np.int64)
+    row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    counts = sp.csr_matrix((np.ones(col.shape[0]), (row, col)), shape=(len(lengths), width))
+    counts.sum_duplicates()
+    return counts
 
 
 def word_ngrams(word: str, low: int, high: int) -> list[str]:
@@ -40,36 +50,69 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.sublinear_tf = sublinear_tf
 
     def fit(self, X: Sequence[Sequence[str]], y: object = None) -> WordCharTfidf:
-        low, high = self.ngram_range
-        ids: dict[str, int] = {}  # every n-gram seen, numbered in order of appearance
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X: Sequence[Sequence[str]], y: object = None) -> sp.csr_matrix:
+        """Learn the vocabulary and idf and return the training matrix in one pass.
+
+        Counts are first taken over every n-gram seen (numbered in order of appearance),
+        chunk by chunk; the kept columns are then selected and re-numbered alphabetically.
+        """
+        ids: dict[str, int] = {}
         word_ids: dict[str, np.ndarray] = {}
-        df = np.zeros(1 << 16, dtype=np.int64)
-        for tokens in X:
-            parts = []
-            for word in set(tokens):
+        chunks = [
+            self._count_chunk(X[i : i + _CHUNK], ids, word_ids) for i in range(0, len(X), _CHUNK)
+        ]
+        for chunk in chunks:
+            chunk.resize((chunk.shape[0], len(ids)))
+        counts = sp.vstack(chunks, format="csr") if chunks else sp.csr_matrix((0, 0))
+        df = np.bincount(counts.indices, minlength=len(ids))
+        keep = self._select(np.array(list(ids), dtype=object), df)
+        self.vocabulary_ = {g: i for i, g in enumerate(keep[0])}
+        self.idf_ = np.log((1 + len(X)) / (1 + df[keep[1]].astype(np.float64))) + 1.0
+        self.n_features_in_ = 1
+        remap = np.full(len(ids), -1, dtype=np.int64)
+        remap[keep[1]] = np.arange(len(keep[1]))
+        self._reset_cache()
+        for word, known in list(word_ids.items())[:_CACHE_LIMIT]:
+            mapped = remap[known]
+            self._cache[word] = mapped[mapped >= 0].astype(np.int32)
+        return self._weigh(counts[:, keep[1]])
+
+    def _count_chunk(
+        self, docs: Sequence[Sequence[str]], ids: dict[str, int], word_ids: dict[str, np.ndarray]
+    ) -> sp.csr_matrix:
+        low, high = self.ngram_range
+        cols: list[np.ndarray] = []
+        lengths: list[int] = []
+        for tokens in docs:
+            total = 0
+            for word in tokens:
                 known = word_ids.get(word)
                 if known is None:
                     grams = word_ngrams(word, low, high)
                     known = np.fromiter((ids.setdefault(g, len(ids)) for g in grams), np.int64)
                     word_ids[word] = known
-                parts.append(known)
-            if len(ids) > df.shape[0]:
-                df = np.concatenate([df, np.zeros(max(len(ids), df.shape[0]), dtype=np.int64)])
-            if parts:
-                df[np.unique(np.concatenate(parts))] += 1
-        grams_by_id = np.array(list(ids), dtype=object)
-        counts = df[: len(ids)]
-        keep = np.flatnonzero(counts >= self.min_df)
+                cols.append(known)
+                total += known.shape[0]
+            lengths.append(total)
+        return _count_matrix(cols, lengths, len(ids))
+
+    def _select(self, grams: np.ndarray, df: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Kept n-grams (alphabetical) and their ids: min_df, then the max_features most frequent."""
+        keep = np.flatnonzero(df >= self.min_df)
         if self.max_features is not None and keep.size > self.max_features:
-            order = sorted(keep.tolist(), key=lambda i: (-counts[i], grams_by_id[i]))
+            order = sorted(keep.tolist(), key=lambda i: (-df[i], grams[i]))
             keep = np.asarray(order[: self.max_features])
-        kept = sorted(zip(grams_by_id[keep].tolist(), counts[keep].tolist(), strict=True))
-        self.vocabulary_ = {g: i for i, (g, _) in enumerate(kept)}
-        kept_df = np.array([c for _, c in kept], dtype=np.float64)
-        self.idf_ = np.log((1 + len(X)) / (1 + kept_df)) + 1.0
-        self.n_features_in_ = 1
-        self._reset_cache()
-        return self
+        pairs = sorted(zip(grams[keep].tolist(), keep.tolist(), strict=True))
+        return [g for g, _ in pairs], np.asarray([i for _, i in pairs], dtype=np.int64)
+
+    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        counts = counts.astype(np.float64)
+        if self.sublinear_tf:
+            counts.data = np.log(counts.data) + 1.0
+        return normalize(counts @ sp.diags(self.idf_), copy=False).tocsr()
 
     def _reset_cache(self) -> None:
         self._cache: dict[str, np.ndarray] = {}
@@ -98,15 +141,7 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             parts = [lookup(word) for word in tokens]
             cols.extend(parts)
             lengths.append(sum(p.shape[0] for p in parts))
-        col = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
-        row = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
-        counts = sp.csr_matrix(
-            (np.ones(col.shape[0]), (row, col)), shape=(len(lengths), len(self.vocabulary_))
-        )
-        counts.sum_duplicates()
-        if self.sublinear_tf:
-            counts.data = np.log(counts.data) + 1.0
-        return normalize(counts @ sp.diags(self.idf_), copy=False).tocsr()
+        return self._weigh(_count_matrix(cols, lengths, len(self.vocabulary_)))
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
