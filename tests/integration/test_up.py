@@ -231,3 +231,31 @@ def test_a_port_that_was_asked_for_and_is_taken_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert f"port {port} for the dashboard is already in use" in result.stderr
     assert "--port" in result.stderr
+
+
+def test_the_dashboard_joins_predictions_to_comments_in_any_order() -> None:
+    from modstream.dashboard.feeds import FeedState, Record
+    from modstream.kafka_tools import seldon_request
+
+    def record(topic: str, offset: int, value: bytes, source: int | None = None) -> Record:
+        headers = {}
+        if source is not None:
+            headers = {
+                "modstream.source.topic": "comments",
+                "modstream.source.partition": "0",
+                "modstream.source.offset": str(source),
+            }
+        return Record(topic, 0, offset, 1_000 + offset, value, headers)
+
+    answer = json.dumps({"data": {"ndarray": [[0.1, 0.9]]}}).encode()
+    state = FeedState("comments", "predictions", "comments.dlq", threshold=0.5)
+    # the prediction is read before its comment, then redelivered (at-least-once)
+    assert state.ingest(record("predictions", 0, answer, source=0)) == []
+    [comment] = state.ingest(record("comments", 0, seldon_request("hello there")))
+    assert (comment.text, comment.removed) == ("hello there", True)
+    assert state.ingest(record("predictions", 1, answer, source=0)) == []
+    # a dead letter read before its (broken) record
+    state.ingest(record("comments.dlq", 0, b"oops", source=1))
+    state.ingest(record("comments", 1, b"oops"))
+    stats = state.stats()
+    assert (stats["scored"], stats["dead_letters"], stats["waiting"]) == (1, 1, 0)
