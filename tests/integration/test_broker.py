@@ -4,6 +4,7 @@ port) and the ``modstream broker`` command."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
@@ -47,7 +48,8 @@ def test_restart_keeps_the_address_and_serves_again() -> None:
     assert not broker.running
 
 
-def test_broker_command_runs_until_interrupted() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_broker_command_runs_until_interrupted(signum: int) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "modstream", "broker", "--port", str(port), "--topic", "demo=2"],
@@ -61,8 +63,10 @@ def test_broker_command_runs_until_interrupted() -> None:
         assert any("ready" in line for line in lines)
         admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
         assert len(admin.list_topics(timeout=10).topics["demo"].partitions) == 2
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         assert process.wait(30) == 0
+        with pytest.raises(OSError):  # the broker process is gone with its port
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
     finally:
         if process.poll() is None:
             process.kill()

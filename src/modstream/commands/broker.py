@@ -52,9 +52,15 @@ def _topics(specs: list[str]) -> dict[str, int]:
     return topics
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM takes the Ctrl-C path: the main thread leaves wait() and the context
+    # manager stops the broker (stopping it from the handler would race that wait).
+    raise KeyboardInterrupt
+
+
 def _run(args: argparse.Namespace) -> int:
     broker = EmbeddedBroker(args.port, host=args.host)
-    signal.signal(signal.SIGTERM, lambda *_: broker.stop())
+    signal.signal(signal.SIGTERM, _interrupt)
     with broker:
         broker.create_topics(_topics(args.topic))
         print(f"broker ready on {broker.bootstrap_servers} (Ctrl-C stops it)", flush=True)
