@@ -42,7 +42,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MODSTREAM_MODEL=/opt/modstream/model \
-    MODSTREAM_HOST=0.0.0.0
+    MODSTREAM_HOST=0.0.0.0 \
+    MODSTREAM_METRICS_HOST=0.0.0.0
 USER 10001:10001
 WORKDIR /tmp
 # REST (Seldon v1 + V2), gRPC, and the Kafka worker's metrics.

@@ -50,6 +50,7 @@ def register(sub: Any) -> None:
     add("--max-wait-ms", type=float, help="how long to wait to fill a batch (default 5)")
     add("--max-value-bytes", type=int, help="larger record values are dead-lettered (1 MiB)")
     add("--metrics-port", type=int, help="serve Prometheus metrics (worker i uses PORT+i)")
+    add("--metrics-host", help="address of the metrics server (default 127.0.0.1)")
     add(
         "--exactly-once",
         action="store_true",
@@ -72,7 +73,7 @@ def settings_from_args(args: argparse.Namespace) -> StreamSettings:
     fields = (
         "model", "bootstrap_servers", "input_topic", "output_topic", "group",
         "dead_letter_topic", "workers", "max_batch", "max_wait_ms", "max_value_bytes",
-        "metrics_port", "exactly_once",
+        "metrics_port", "metrics_host", "exactly_once",
     )  # fmt: skip
     updates = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
     kafka = {**base.kafka_config, **parse_properties(args.kafka_config)}

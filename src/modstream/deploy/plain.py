@@ -42,6 +42,7 @@ def config_map(options: DeployOptions) -> Manifest:
         env_name(StreamSettings, "group"): options.consumer_group,
         env_name(StreamSettings, "dead_letter_topic"): options.dead_letter,
         env_name(StreamSettings, "metrics_port"): str(METRICS_PORT),
+        env_name(StreamSettings, "metrics_host"): "0.0.0.0",
     }
     if options.protocol:
         data[env_name(StreamSettings, "security_protocol")] = options.protocol

@@ -55,6 +55,7 @@ class StreamSettings(BaseSettings):
     max_value_bytes: int = Field(default=1_048_576, ge=1)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
     metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     exactly_once: bool = False
     kafka_config: dict[str, str] = Field(default_factory=dict)
     security_protocol: str | None = Field(

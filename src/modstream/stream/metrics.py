@@ -43,10 +43,10 @@ FAILURES = Counter(
 )
 
 
-def serve(port: int) -> None:
-    """Expose the metrics over HTTP on ``port`` (all interfaces)."""
-    start_http_server(port)
-    log.info("metrics on http://0.0.0.0:%d/metrics", port)
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """Expose the metrics over HTTP on ``host:port`` (0.0.0.0 in containers)."""
+    start_http_server(port, addr=host)
+    log.info("metrics on http://%s:%d/metrics", host, port)
 
 
 def observe_committed(offsets: dict[tuple[str, int], int]) -> None:

@@ -55,7 +55,7 @@ def run_worker(
         stop = threading.Event()
         stop_on_signals(stop)
     if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port + index)
+        metrics.serve(settings.metrics_port + index, settings.metrics_host)
     worker = StreamWorker(settings, build_dataplane(settings), index=index)
     worker.run(stop)
     return 0
