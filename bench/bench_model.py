@@ -56,12 +56,20 @@ def throughput(data: Path, repeats: int) -> None:
         for m in models.values():
             m.predict_proba(texts[:500])  # warm-up: lazy loads, per-word caches
         rows = {
-            "default preset (full pipeline)": _rate(lambda: models["default"].predict_proba(texts), len(texts), repeats),
-            "article preset (full pipeline)": _rate(lambda: models["article"].predict_proba(texts), len(texts), repeats),
-            "spaCy tokenizer only (blank en)": _rate(lambda: list(nlp.tokenizer.pipe(texts, batch_size=256)), len(texts), repeats),
+            "default preset (full pipeline)": _rate(
+                lambda: models["default"].predict_proba(texts), len(texts), repeats
+            ),
+            "article preset (full pipeline)": _rate(
+                lambda: models["article"].predict_proba(texts), len(texts), repeats
+            ),
+            "spaCy tokenizer only (blank en)": _rate(
+                lambda: list(nlp.tokenizer.pipe(texts, batch_size=256)), len(texts), repeats
+            ),
         }
-    print(f"### Batch prediction, one process, one thread\n\n`python bench/bench_model.py throughput` on {machine()}; "
-          f"{len(texts):,} comments of {data.name}, median of {repeats} runs.\n")
+    print(
+        f"### Batch prediction, one process, one thread\n\n`python bench/bench_model.py throughput` on {machine()}; "
+        f"{len(texts):,} comments of {data.name}, median of {repeats} runs.\n"
+    )
     print("| pipeline | comments/s |\n|---|---:|")
     for name, rate in rows.items():
         print(f"| {name} | {rate:,.0f} |")
@@ -88,16 +96,32 @@ def train100k(data: Path) -> None:
         n = _repeat_csv(data, csv, 100_000)
         out = {}
         for preset in ("default", "article"):
-            cmd = [sys.executable, "-m", "modstream", "train", "--data", str(csv), "--keep-duplicates",
-                   "--preset", preset, "--out", f"{tmp}/m-{preset}", "--jobs", "2", "--quiet"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "modstream",
+                "train",
+                "--data",
+                str(csv),
+                "--keep-duplicates",
+                "--preset",
+                preset,
+                "--out",
+                f"{tmp}/m-{preset}",
+                "--jobs",
+                "2",
+                "--quiet",
+            ]
             if preset == "article":
                 cmd += ["--n-process", "2"]
             start = time.perf_counter()
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             out[preset] = time.perf_counter() - start
-    print(f"### Training on {n:,} comments ({data.name} repeated, duplicates kept)\n\n"
-          f"`python bench/bench_model.py train100k` on {machine()}: wall time of `modstream train "
-          "--jobs 2` (5-fold out-of-fold threshold included; the article preset also with `--n-process 2`).\n")
+    print(
+        f"### Training on {n:,} comments ({data.name} repeated, duplicates kept)\n\n"
+        f"`python bench/bench_model.py train100k` on {machine()}: wall time of `modstream train "
+        "--jobs 2` (5-fold out-of-fold threshold included; the article preset also with `--n-process 2`).\n"
+    )
     print("| preset | wall seconds |\n|---|---:|")
     for preset, sec in out.items():
         print(f"| {preset} | {sec:.1f} |")
@@ -119,12 +143,24 @@ def score1gb(data: Path, size_gb: float) -> None:
     from modstream.model import save_model, train_model
 
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = save_model(train_model(read_dataset(data), "default", n_jobs=2), Path(tmp) / "m")
+        model_dir = save_model(
+            train_model(read_dataset(data), "default", n_jobs=2), Path(tmp) / "m"
+        )
         csv = Path(tmp) / "big.csv"
         per_row = data.stat().st_size / 5000
         rows = _repeat_csv(data, csv, int(size_gb * 1e9 / per_row))
-        cmd = [sys.executable, "-m", "modstream", "predict", "--model", str(model_dir), "--data", str(csv),
-               "--output", f"{tmp}/scores.jsonl"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "modstream",
+            "predict",
+            "--model",
+            str(model_dir),
+            "--data",
+            str(csv),
+            "--output",
+            f"{tmp}/scores.jsonl",
+        ]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
         samples: list[tuple[float, int]] = []
@@ -139,15 +175,23 @@ def score1gb(data: Path, size_gb: float) -> None:
         proc.wait()
         thread.join()
         wall = time.perf_counter() - start
-        lines = sum(1 for _ in open(f"{tmp}/scores.jsonl"))
+        with open(f"{tmp}/scores.jsonl", "rb") as fh:
+            lines = sum(1 for _ in fh)
         size = csv.stat().st_size
     rss = np.array([r for _, r in samples if r > 0]) / 1024
     q = lambda f: rss[int(f * (len(rss) - 1))]  # noqa: E731
-    print(f"### Scoring a {size / 1e9:.2f} GB CSV ({rows:,} rows) with `modstream predict --data`\n\n"
-          f"`python bench/bench_model.py score1gb` on {machine()}: {lines:,} output lines, {wall:.0f} s wall "
-          f"({lines / wall:,.0f} rows/s). Resident memory sampled every second:\n")
+    print(
+        f"### Scoring a {size / 1e9:.2f} GB CSV ({rows:,} rows) with `modstream predict --data`\n\n"
+        f"`python bench/bench_model.py score1gb` on {machine()}: {lines:,} output lines, {wall:.0f} s wall "
+        f"({lines / wall:,.0f} rows/s). Resident memory sampled every second:\n"
+    )
     print("| at 10% | at 50% | at 90% | peak |\n|---:|---:|---:|---:|")
     print(f"| {q(0.1):.0f} MB | {q(0.5):.0f} MB | {q(0.9):.0f} MB | {rss.max():.0f} MB |")
+
+
+def _cell(scores: list[dict], key: str) -> str:
+    values = [s[key] for s in scores]
+    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
 
 
 def quality(data: Path) -> None:
@@ -158,10 +202,14 @@ def quality(data: Path) -> None:
     from modstream.model.metrics import evaluate_scores
 
     ds = read_dataset(data)
-    print(f"### Held-out quality, 5-fold CV on {data.name} ({len(ds.texts):,} rows)\n\n"
-          "`python bench/bench_model.py quality`: each preset is trained (threshold chosen on its own "
-          "inner out-of-fold scores) on 4/5 and scored on the held-out 1/5.\n")
-    print("| preset | ROC AUC | PR AUC | F1(removed) at stored threshold | F1 at 0.5 |\n|---|---|---|---|---|")
+    print(
+        f"### Held-out quality, 5-fold CV on {data.name} ({len(ds.texts):,} rows)\n\n"
+        "`python bench/bench_model.py quality`: each preset is trained (threshold chosen on its own "
+        "inner out-of-fold scores) on 4/5 and scored on the held-out 1/5.\n"
+    )
+    print(
+        "| preset | ROC AUC | PR AUC | F1(removed) at stored threshold | F1 at 0.5 |\n|---|---|---|---|---|"
+    )
     for preset in ("default", "article"):
         scores = []
         for tr, te in StratifiedKFold(5, shuffle=True, random_state=1).split(ds.texts, ds.labels):
@@ -169,12 +217,15 @@ def quality(data: Path) -> None:
             model = train_model(part, preset, n_jobs=2)
             p = model.predict_proba([ds.texts[i] for i in te])[:, 1]
             scores.append(evaluate_scores(ds.labels[te], p, model.threshold))
-        cell = lambda k: f"{np.mean([s[k] for s in scores]):.4f} ± {np.std([s[k] for s in scores]):.4f}"  # noqa: E731
-        print(f"| {preset} | {cell('roc_auc')} | {cell('pr_auc')} | {cell('f1')} | {cell('f1_at_0_5')} |")
+        print(
+            f"| {preset} | {_cell(scores, 'roc_auc')} | {_cell(scores, 'pr_auc')} | {_cell(scores, 'f1')} | {_cell(scores, 'f1_at_0_5')} |"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("what", choices=["throughput", "train100k", "score1gb", "quality"])
     parser.add_argument("--data", type=Path, default=DEV)
     parser.add_argument("--repeats", type=int, default=3)

@@ -17,7 +17,8 @@ from modstream.settings import StreamSettings
 CONSUMER_DEFAULTS: dict[str, str | int] = {
     "session.timeout.ms": 6000,
     "heartbeat.interval.ms": 500,
-    "fetch.wait.max.ms": 10,
+    "fetch.wait.max.ms": 5,
+    "socket.nagle.disable": "true",
     "auto.offset.reset": "earliest",
     "topic.metadata.refresh.interval.ms": 10_000,
     "reconnect.backoff.max.ms": 5000,
@@ -27,6 +28,7 @@ CONSUMER_DEFAULTS: dict[str, str | int] = {
 }
 PRODUCER_DEFAULTS: dict[str, str | int] = {
     "linger.ms": 2,
+    "socket.nagle.disable": "true",
     "enable.idempotence": "true",
     "message.max.bytes": 16 * 1_048_576,
     "topic.metadata.refresh.interval.ms": 10_000,

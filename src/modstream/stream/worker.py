@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer, KafkaError, Message, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 
 from modstream.errors import InvalidInput, ModstreamError
 from modstream.settings import StreamSettings
@@ -28,6 +28,8 @@ from modstream.stream.config import consumer_config, producer_config
 from modstream.stream.deadletter import DeadLetter
 
 log = logging.getLogger(__name__)
+# How long an idle worker blocks for the first record (also its reaction time to stop).
+_IDLE_WAIT_S = 0.25
 
 MAX_BACKOFF = 5.0
 Outcome = Decoded | BaseException
@@ -118,6 +120,7 @@ class StreamWorker:
         if self.settings.exactly_once:
             self._init_transactions(stop)
         self.dataplane.infer(["warm-up"])  # the first call pays lazy initialisation
+        self._warm_producer()
         log.info(
             "worker %d: %s -> %s (dead letters: %s, group %s)",
             self.index,
@@ -131,6 +134,13 @@ class StreamWorker:
                 self.step(stop)
         finally:
             self.close()
+
+    def _warm_producer(self) -> None:
+        """Fetch the output topic's metadata now, so the first answer does not wait for it."""
+        try:
+            self.producer.list_topics(self.settings.output_topic, timeout=5.0)
+        except KafkaException as exc:  # the broker may be down: the loop copes with that
+            log.info("output topic metadata not fetched yet: %s", exc)
 
     def close(self) -> None:
         """Leave the group and flush whatever is still queued."""
@@ -153,9 +163,7 @@ class StreamWorker:
     # -- one batch ---------------------------------------------------------------------
     def step(self, stop: threading.Event | None = None) -> int:
         """Consume, process and commit one micro-batch; returns the records processed."""
-        messages = self.consumer.consume(
-            num_messages=self.settings.max_batch, timeout=self.settings.max_wait_ms / 1000.0
-        )
+        messages = self._next_batch()
         records = [m for m in messages if not self._is_error(m)]
         if not records:
             if len(messages) > 0:  # only errors: the broker is probably unreachable
@@ -181,6 +189,25 @@ class StreamWorker:
         metrics.BATCH_SIZE.observe(len(records))
         metrics.PROCESSING.observe(time.perf_counter() - started)
         return len(records)
+
+    def _next_batch(self) -> list[Message]:
+        """Up to ``max_batch`` records: what is already fetched, else the next to arrive.
+
+        Under load the batch is whatever accumulated while the previous one was being
+        processed, so nobody waits. When idle, the first record to arrive waits at most
+        ``max_wait_ms`` for company before it is processed.
+        """
+        assert self.consumer is not None
+        size = self.settings.max_batch
+        messages = self.consumer.consume(num_messages=size, timeout=0)
+        if messages:
+            return messages  # type: ignore[no-any-return]
+        messages = self.consumer.consume(num_messages=1, timeout=_IDLE_WAIT_S)
+        if messages and size > 1 and self.settings.max_wait_ms > 0:
+            messages += self.consumer.consume(
+                num_messages=size - 1, timeout=self.settings.max_wait_ms / 1000.0
+            )
+        return messages  # type: ignore[no-any-return]
 
     def _process(self, records: list[Message]) -> None:
         outcomes: list[Outcome] = [self._decode(m) for m in records]
