@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sklearn.utils.estimator_checks as checks
@@ -111,3 +113,18 @@ def test_char_tfidf_rows_are_unit_length_and_unknown_words_are_empty() -> None:
     assert np.isclose(np.linalg.norm(rows[0].toarray()), 1.0)
     assert np.isclose(np.linalg.norm(rows[1].toarray()), 1.0)  # the padded ' ' n-gram is known
     assert rows.shape[1] == len(vec.vocabulary_)
+
+
+def test_a_named_spacy_pipeline_is_used(tmp_path: Path) -> None:
+    """Any pipeline spaCy can load by name or path works, e.g. one saved with to_disk."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")["studies"] = "STUDYLEMMA"
+    nlp.to_disk(tmp_path / "custom_pipeline")
+    tokens = SpacyTokenTransformer(spacy_model=str(tmp_path / "custom_pipeline")).fit_transform(
+        ["The studies"]
+    )[0]
+    assert tokens == ["the", "studylemma"]
