@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka import Consumer
 
-from modstream.broker import EmbeddedBroker
+from modstream.broker import EmbeddedBroker, free_port
 from tests.integration.stream_fixtures import (
     FAST_GROUP,
     Topics,
@@ -125,12 +126,16 @@ def test_two_workers_share_the_partitions(
     total = 2_000
     topics = Topics(broker, partitions=4).create()
     log = tmp_path / "workers.log"
-    supervisor = start_stream(model_dir, topics, log, "--workers", "2")
+    port = free_port()
+    supervisor = start_stream(model_dir, topics, log, "--workers", "2", "--metrics-port", str(port))
     outputs = OutputCounter(broker, topics.output)
     try:
         assert wait_for(lambda: _assigned_workers(log) == {0, 1}, timeout=120), log.read_text()
         produce(broker, topics.input, [seldon(f"comment {i}") for i in range(total)])
         assert outputs.wait(total), log.read_text()[-3000:]
+        # Each worker serves its own metrics on PORT + index; together they saw every input.
+        consumed = [_scrape(port + i, "modstream_stream_consumed_records_total") for i in (0, 1)]
+        assert all(n > 0 for n in consumed) and sum(consumed) >= total
         os.kill(supervisor.pid, signal.SIGTERM)
         assert supervisor.wait(60) == 0, log.read_text()[-3000:]
     finally:
@@ -138,6 +143,12 @@ def test_two_workers_share_the_partitions(
         if supervisor.poll() is None:
             supervisor.kill()
     assert sum(committed(broker, topics.group, topics.input, 4).values()) == total
+
+
+def _scrape(port: int, name: str) -> float:
+    """Sum of a counter's samples on a worker's /metrics page."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
 
 
 def _assigned_workers(log: Path) -> set[int]:
