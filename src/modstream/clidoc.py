@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from unittest import mock
 
 from modstream.cli import build_parser
 
@@ -27,13 +28,14 @@ def _help(parser: argparse.ArgumentParser) -> str:
 
 def render() -> str:
     """The whole reference as one markdown string (stable: fixed terminal width)."""
-    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal; pin it for stable output
-    parser = build_parser()
-    parts = [HEADER, "## modstream\n", "```text", _help(parser), "```\n"]
-    for name, sub in _subparsers(parser).items():
-        parts += [f"## modstream {name}\n", "```text", _help(sub), "```\n"]
-        for child_name, child in _subparsers(sub).items():
-            parts += [f"### modstream {name} {child_name}\n", "```text", _help(child), "```\n"]
+    # argparse wraps to the terminal's width (COLUMNS); pin it while rendering.
+    with mock.patch.dict(os.environ, {"COLUMNS": "100"}):
+        parser = build_parser()
+        parts = [HEADER, "## modstream\n", "```text", _help(parser), "```\n"]
+        for name, sub in _subparsers(parser).items():
+            parts += [f"## modstream {name}\n", "```text", _help(sub), "```\n"]
+            for child, grandchild in _subparsers(sub).items():
+                parts += [f"### modstream {name} {child}\n", "```text", _help(grandchild), "```\n"]
     return "\n".join(parts)
 
 
