@@ -5,7 +5,7 @@ and the committed offsets move past all of them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from unittest import mock
 
@@ -45,12 +45,6 @@ BAD: dict[str, bytes | None] = {
     "model-error": seldon(POISON),
 }
 REASONS = {"oversized": "PAYLOAD_TOO_LARGE", "model-error": "MODEL_ERROR"}
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker() as running:
-        yield running
 
 
 def _failing_on_poison(original: Any) -> Any:

@@ -3,7 +3,6 @@ a broker that is down at start or restarts mid-run is waited for, not crashed on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -26,12 +25,6 @@ from tests.integration.stream_fixtures import (
 pytestmark = pytest.mark.integration
 
 NOTHING_COMMITTED = -1001  # librdkafka's OFFSET_INVALID
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker() as running:
-        yield running
 
 
 def _failed_batches() -> float:

@@ -29,12 +29,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def broker() -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def dataplane(model: TextModel) -> DataPlane:
     return DataPlane(model, max_batch=256)
 

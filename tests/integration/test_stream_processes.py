@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -31,12 +30,6 @@ from tests.integration.stream_fixtures import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MAX_BATCH = 256
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker() as running:
-        yield running
 
 
 def start_stream(

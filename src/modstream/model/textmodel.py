@@ -54,12 +54,15 @@ class TextModel:
     def _feature_names(self) -> np.ndarray:
         return np.asarray(self.features.feature_names(), dtype=object)
 
+    @cached_property
+    def _coef(self) -> np.ndarray:
+        return np.asarray(self.classifier.coef_[0])
+
     def explain(self, texts: Sequence[str], top: int = 5) -> list[list[Contribution]]:
         """Per text, the ``top`` n-grams or words with the largest push on the score."""
         cleaned = [str(t) for t in self.pipeline.named_steps["clean"].transform(list(texts))]
         matrix = self.features.transform(cleaned).tocsr()
-        coef = np.asarray(self.classifier.coef_[0])
-        return explain_rows(self.features, self._feature_names, coef, cleaned, matrix, top)
+        return explain_rows(self.features, self._feature_names, self._coef, cleaned, matrix, top)
 
     def trace(self, text: str, top: int = 8) -> dict[str, Any]:
         """What each stage makes of ``text``: cleaned text, tokens, strongest features, scores."""
@@ -68,13 +71,14 @@ class TextModel:
         row = self.features.transform([cleaned]).tocsr()
         order = np.argsort(-row.data)[:top]
         tfidf = [(str(self._feature_names[row.indices[i]]), float(row.data[i])) for i in order]
-        proba = self.predict_proba([text])[0]
+        proba = np.asarray(self.classifier.predict_proba(row)[0], dtype=np.float64)
+        [pushes] = explain_rows(self.features, self._feature_names, self._coef, [cleaned], row, top)
         return {
             "input": text,
             "cleaned": cleaned,
             "tokens": tokens,
             "tfidf": tfidf,
-            "contributions": [(c.feature, c.weight, c.kind) for c in self.explain([text], top)[0]],
+            "contributions": [(c.feature, c.weight, c.kind) for c in pushes],
             "probabilities": {"t:0": float(proba[0]), "t:1": float(proba[1])},
             "threshold": self.threshold,
             "removed": int(proba[1] >= self.threshold),
