@@ -49,7 +49,6 @@ def format_metrics(m: dict) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
-    args.keep_duplicates = getattr(args, "keep_duplicates", False)
     data = load_labelled(args, Progress(quiet=args.json))
     p_removed = model.predict_proba(data.texts)[:, 1]
     metrics = evaluate_scores(np.asarray(data.labels), p_removed, model.threshold)
