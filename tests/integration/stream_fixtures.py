@@ -79,10 +79,22 @@ def produce(
     key: bytes | None = None,
     headers: list[tuple[str, bytes]] | None = None,
     partition: int | None = None,
+    spread_over: int | None = None,
 ) -> None:
+    """Produce ``values`` to one ``partition``, round-robin over ``spread_over`` partitions,
+    or (neither given) where the client's partitioner puts them.
+
+    Keyless records without a partition go where librdkafka's sticky partitioner sends
+    them: one random partition per ~10 ms, so a fast loop can fill a single partition.
+    Tests that need every partition fed use ``spread_over``.
+    """
     producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 5})
-    extra: dict[str, Any] = {} if partition is None else {"partition": partition}
-    for value in values:
+    for i, value in enumerate(values):
+        extra: dict[str, Any] = {}
+        if spread_over is not None:
+            extra["partition"] = i % spread_over
+        elif partition is not None:
+            extra["partition"] = partition
         producer.produce(topic, value=value, key=key, headers=headers, **extra)
         producer.poll(0)
     assert producer.flush(30) == 0

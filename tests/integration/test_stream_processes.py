@@ -124,7 +124,11 @@ def test_two_workers_share_the_partitions(
     outputs = OutputCounter(broker, topics.output)
     try:
         assert wait_for(lambda: _assigned_workers(log) == {0, 1}, timeout=120), log.read_text()
-        produce(broker, topics.input, [seldon(f"comment {i}") for i in range(total)])
+        # Every partition gets inputs, so each worker has some whatever its share of the
+        # partitions (keyless records left to the sticky partitioner can all land in the
+        # partitions of one worker, which then rightly consumes everything).
+        inputs = [seldon(f"comment {i}") for i in range(total)]
+        produce(broker, topics.input, inputs, spread_over=topics.partitions)
         assert outputs.wait(total), log.read_text()[-3000:]
         # Each worker serves its own metrics on PORT + index; together they saw every input.
         consumed = [_scrape(port + i, "modstream_stream_consumed_records_total") for i in (0, 1)]
