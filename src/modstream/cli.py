@@ -28,6 +28,7 @@ COMMANDS = (
     "consume",
     "deploy",
     "up",
+    "models",
 )
 
 

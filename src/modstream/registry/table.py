@@ -1,0 +1,216 @@
+"""Single-partition Kafka topics read as tables: to their end once, or followed live.
+
+The registry's models topic and the policies topic are both read this way: every reader
+starts at the beginning of partition 0 and applies each record in offset order, so all
+readers see the same sequence. Writers always write to partition 0, so a topic that a
+broker auto-created with several partitions still keeps one order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import TopicPartition as Partition
+from confluent_kafka.admin import NewTopic
+
+from modstream.errors import ModstreamError, NotFound
+
+log = logging.getLogger(__name__)
+
+PARTITION = 0
+Config = Mapping[str, str]
+OnRecord = Callable[[Any], None]
+
+__all__ = ["TableFollower", "append", "create_topic", "read_table"]
+
+
+def create_topic(config: Config, topic: str, topic_config: dict[str, str]) -> bool:
+    """Create ``topic`` with one partition and ``topic_config``; False if it already existed."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(dict(config))
+    futures = admin.create_topics(
+        [NewTopic(topic, num_partitions=1, replication_factor=-1, config=topic_config)],
+        operation_timeout=10,
+        request_timeout=10,
+    )
+    try:
+        futures[topic].result(timeout=15)
+    except KafkaException as exc:
+        if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+            return False
+        raise ModstreamError(f"cannot create topic {topic!r}: {exc}") from exc
+    return True
+
+
+def _consumer(config: Config) -> Consumer:
+    return Consumer(
+        {
+            "fetch.wait.max.ms": 50,
+            **config,
+            "group.id": f"modstream-table-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": "false",
+            "enable.partition.eof": "false",
+        }
+    )
+
+
+def _end_offset(consumer: Consumer, topic: str, timeout: float) -> int:
+    try:
+        _low, high = consumer.get_watermark_offsets(Partition(topic, PARTITION), timeout=timeout)
+    except KafkaException as exc:
+        error = exc.args[0]
+        if error.code() in (KafkaError._UNKNOWN_PARTITION, KafkaError.UNKNOWN_TOPIC_OR_PART):
+            raise NotFound(f"topic {topic!r} does not exist") from exc
+        raise ModstreamError(f"cannot read topic {topic!r}: {error.str()}") from exc
+    return int(high)
+
+
+def _reached(consumer: Consumer, topic: str, end: int) -> bool:
+    """Whether the consumer's next offset is at or past ``end`` (compaction leaves gaps)."""
+    [position] = consumer.position([Partition(topic, PARTITION)])
+    return int(position.offset) >= end
+
+
+def read_table(config: Config, topic: str, on_record: OnRecord, timeout: float = 15.0) -> int:
+    """Apply every record of ``topic`` now present, in order; returns the count read."""
+    consumer = _consumer(config)
+    try:
+        end = _end_offset(consumer, topic, timeout)
+        consumer.assign([Partition(topic, PARTITION, OFFSET_BEGINNING)])
+        count = 0
+        deadline = time.monotonic() + timeout
+        while end > 0 and not _reached(consumer, topic, end):
+            if time.monotonic() > deadline:
+                raise ModstreamError(f"timed out reading topic {topic!r} to its end")
+            for message in consumer.consume(500, 0.2):
+                error = message.error()
+                if error is not None:
+                    raise ModstreamError(f"cannot read topic {topic!r}: {error.str()}")
+                on_record(message)
+                count += 1
+        return count
+    finally:
+        consumer.close()
+
+
+def append(config: Config, topic: str, key: str, value: bytes, timeout: float = 15.0) -> int:
+    """Write one record to partition 0 and wait for the broker; returns its offset."""
+    producer = Producer({**config, "enable.idempotence": True, "linger.ms": 0})
+    result: list[Any] = []
+    producer.produce(
+        topic,
+        key=key.encode(),
+        value=value,
+        partition=PARTITION,
+        on_delivery=lambda error, message: result.append(error or message),
+    )
+    producer.flush(timeout)
+    if not result:
+        raise ModstreamError(f"the broker did not acknowledge the write to {topic!r} in time")
+    if isinstance(result[0], KafkaError):
+        raise ModstreamError(f"cannot write to topic {topic!r}: {result[0].str()}")
+    return int(result[0].offset())
+
+
+class TableFollower:
+    """Applies every record of a topic from its beginning, then new ones as they arrive.
+
+    ``on_record`` runs on the follower's thread, in offset order. ``on_settled`` runs there
+    too: once when everything that existed at start-up has been applied, then after each
+    later round of new records, so a reader acts on a consistent state, never on the
+    intermediate states of its catch-up. ``caught_up`` is set after the first ``on_settled``.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        topic: str,
+        on_record: OnRecord,
+        *,
+        on_settled: Callable[[], None] | None = None,
+        name: str = "modstream-table",
+    ) -> None:
+        self.config = config
+        self.topic = topic
+        self.on_record = on_record
+        self.on_settled = on_settled
+        self.caught_up = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> TableFollower:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        consumer = _consumer(self.config)
+        try:
+            end = self._start(consumer)
+            while not self._stop.is_set():
+                applied = [m for m in consumer.consume(100, 0.1) if self._usable(m)]
+                for message in applied:
+                    self._apply(message)
+                if self.caught_up.is_set():
+                    if applied:
+                        self._settle()
+                elif end <= 0 or _reached(consumer, self.topic, end):
+                    self._settle()
+                    self.caught_up.set()
+        finally:
+            consumer.close()
+
+    def _start(self, consumer: Consumer) -> int:
+        """Assign partition 0 from the beginning; returns the end offset to catch up to.
+
+        A topic that does not exist yet is an empty table: the reader settles on that and
+        the follower waits for the topic to appear.
+        """
+        reported = False
+        while not self._stop.is_set():
+            try:
+                end = _end_offset(consumer, self.topic, 5.0)
+            except ModstreamError as exc:
+                if not reported:
+                    log.warning("%s; waiting for it", exc)
+                    reported = True
+                if isinstance(exc, NotFound) and not self.caught_up.is_set():
+                    self._settle()
+                    self.caught_up.set()
+                self._stop.wait(1.0)
+                continue
+            consumer.assign([Partition(self.topic, PARTITION, OFFSET_BEGINNING)])
+            return end
+        return 0
+
+    def _usable(self, message: Any) -> bool:
+        error = message.error()
+        if error is None:
+            return True
+        log.warning("topic %s: %s", self.topic, error.str())
+        return False
+
+    def _apply(self, message: Any) -> None:
+        try:
+            self.on_record(message)
+        except Exception:  # one bad record must not stop a worker from following
+            log.exception("topic %s offset %s not applied", self.topic, message.offset())
+
+    def _settle(self) -> None:
+        if self.on_settled is None:
+            return
+        try:
+            self.on_settled()
+        except Exception:
+            log.exception("topic %s: acting on the new state failed", self.topic)
