@@ -29,6 +29,7 @@ COMMANDS = (
     "deploy",
     "up",
     "models",
+    "policy",
 )
 
 

@@ -7,9 +7,17 @@ Every setting has a ``MODSTREAM_`` environment variable; the names Seldon Core u
 from __future__ import annotations
 
 from modstream.settings.data import DataSettings
+from modstream.settings.policy import PolicySettings
 from modstream.settings.registry import RegistrySettings
 from modstream.settings.serve import ServeSettings
 from modstream.settings.stream import StreamSettings
 from modstream.settings.up import UpSettings
 
-__all__ = ["DataSettings", "RegistrySettings", "ServeSettings", "StreamSettings", "UpSettings"]
+__all__ = [
+    "DataSettings",
+    "PolicySettings",
+    "RegistrySettings",
+    "ServeSettings",
+    "StreamSettings",
+    "UpSettings",
+]
