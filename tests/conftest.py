@@ -9,6 +9,9 @@ import pytest
 from modstream.demo import demo_dataset
 from modstream.model import TextModel, load_model, save_model, train_model
 
+# The Apache Kafka harness's fixtures (``kafka``, ``kafka_cluster``) and failure-log hook.
+pytest_plugins = ("tests.kafka.fixtures",)
+
 DEV_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
 
 needs_dev_data = pytest.mark.skipif(
