@@ -1,8 +1,10 @@
-"""The data plane: the only path to the model, shared by REST, gRPC and Kafka.
+"""The data plane: the only path to the model, shared by REST, gRPC, Kafka and the dashboard.
 
-It owns the model, readiness, request ids, metrics of model calls and adaptive batching:
-concurrent ``predict`` calls are merged into one vectorised ``predict_proba`` run on a
-single worker thread, so the event loop keeps accepting requests while the model works.
+It owns the model, readiness, text truncation, metrics of model calls and adaptive
+batching: ``score`` is one synchronous vectorised model call; concurrent ``score_batched``
+calls are merged into one such call on a single worker thread, so the event loop keeps
+accepting requests while the model works. Every result is a ``Scores`` naming the model
+that produced it.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from modstream import metrics
 from modstream.errors import ModelError, NotReady
-from modstream.model import TextModel
-from modstream.model.explain import Contribution
+from modstream.facts import ModelFacts, Scores
+
+if TYPE_CHECKING:
+    from modstream.model import Contribution, TextModel
+
+__all__ = ["DEFAULT_MAX_TEXT_CHARS", "DataPlane"]
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +33,22 @@ DEFAULT_MAX_TEXT_CHARS = 100_000  # well under spaCy's 1,000,000-character limit
 @dataclass
 class _Pending:
     texts: list[str]
-    future: asyncio.Future[np.ndarray]
+    future: asyncio.Future[Scores]
 
 
 class DataPlane:
-    """Scores texts with one model; ``infer`` is synchronous, ``predict`` batches adaptively."""
+    """Scores texts with one model; ``score`` is synchronous, ``score_batched`` merges."""
 
     def __init__(
         self,
         model: TextModel,
         *,
-        max_batch: int = 64,
+        max_batch_texts: int = 64,
         max_wait_ms: float = 2.0,
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
         self.model = model
-        self.max_batch = max(1, max_batch)
+        self.max_batch_texts = max(1, max_batch_texts)
         self.max_wait = max(0.0, max_wait_ms) / 1000.0
         self.max_text_chars = max_text_chars
         self.ready = False
@@ -54,18 +57,14 @@ class DataPlane:
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._busy = False
-        metrics.set_model_info(model.name, model.version, model.preset)
+        facts = model.facts
+        metrics.set_model_info(facts.name, facts.version, facts.preset)
 
     # -- facts about the model -------------------------------------------------------------
-    def new_puid(self) -> str:
-        return uuid.uuid4().hex
-
-    def tags(self) -> dict[str, Any]:
-        return {
-            "model_name": self.model.name,
-            "model_version": self.model.version,
-            "preset": self.model.preset,
-        }
+    @property
+    def facts(self) -> ModelFacts:
+        """The model being served now (ask each time: it may change between calls)."""
+        return self.model.facts
 
     def metadata(self) -> dict[str, Any]:
         model = self.model
@@ -80,32 +79,23 @@ class DataPlane:
         }
 
     # -- scoring ---------------------------------------------------------------------------
-    def notes(self, texts: list[str]) -> list[str]:
-        """What the caller should know about its input: which texts will be truncated."""
-        limit = self.max_text_chars
-        return [
-            f"text {i} truncated from {len(text)} to {limit} characters"
-            for i, text in enumerate(texts)
-            if len(text) > limit
-        ]
-
-    def infer(self, texts: list[str]) -> np.ndarray:
-        """One vectorised model call: ``(n, 2)`` probabilities; ``ModelError`` if it fails."""
-        limit = self.max_text_chars
-        long = sum(1 for text in texts if len(text) > limit)
-        if long:
-            metrics.TRUNCATED.inc(long)
+    def score(self, texts: list[str]) -> Scores:
+        """One vectorised model call, texts cut at ``max_text_chars``; ``ModelError`` if it fails."""
+        model, limit = self.model, self.max_text_chars  # one model for the whole call
+        truncated = tuple((i, len(text)) for i, text in enumerate(texts) if len(text) > limit)
+        if truncated:
+            metrics.TRUNCATED.inc(len(truncated))
             texts = [text[:limit] for text in texts]
         started = time.perf_counter()
         try:
-            proba = self.model.predict_proba(texts)
+            proba = model.predict_proba(texts)
         except Exception as exc:
             metrics.MODEL_ERRORS.inc()
             raise ModelError(f"the model failed on a batch of {len(texts)} texts: {exc}") from exc
         metrics.MODEL_LATENCY.observe(time.perf_counter() - started)
-        metrics.BATCH_SIZE.observe(len(texts))
+        metrics.MODEL_BATCH_TEXTS.observe(len(texts))
         metrics.TEXTS.inc(len(texts))
-        return proba
+        return Scores(proba, model.facts, limit, truncated)
 
     def explain(self, texts: list[str], top: int = 5) -> list[list[Contribution]]:
         """Per text, the ``top`` n-grams or words that pushed its removal score most."""
@@ -115,11 +105,18 @@ class DataPlane:
         except Exception as exc:
             raise ModelError(f"the model could not explain {len(texts)} texts: {exc}") from exc
 
-    async def predict(self, texts: list[str]) -> np.ndarray:
+    def trace(self, text: str, top: int = 8) -> dict[str, Any]:
+        """What each stage of the model makes of ``text`` (cut at ``max_text_chars``)."""
+        try:
+            return self.model.trace(text[: self.max_text_chars], top)
+        except Exception as exc:
+            raise ModelError(f"the model could not trace the text: {exc}") from exc
+
+    async def score_batched(self, texts: list[str]) -> Scores:
         """Score ``texts``, merged with whatever other requests arrive at the same time."""
         if not self.ready or self._queue is None:
             raise NotReady("the model server is not ready")
-        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Scores] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Pending(texts, future))
         return await future
 
@@ -167,7 +164,7 @@ class DataPlane:
         assert self._queue is not None
         batch, size = [first], len(first.texts)
         deadline = time.monotonic() + self.max_wait
-        while size < self.max_batch:
+        while size < self.max_batch_texts:
             if self._queue.empty():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.in_flight <= len(batch):
@@ -186,7 +183,7 @@ class DataPlane:
         loop = asyncio.get_running_loop()
         texts = [text for item in batch for text in item.texts]
         try:
-            proba = await loop.run_in_executor(self._executor, self.infer, texts)
+            scores = await loop.run_in_executor(self._executor, self.score, texts)
         except ModelError as exc:
             if len(batch) == 1:
                 _settle(batch[0].future, exc)
@@ -199,11 +196,11 @@ class DataPlane:
         start = 0
         for item in batch:
             end = start + len(item.texts)
-            _settle(item.future, proba[start:end])
+            _settle(item.future, scores.slice(start, end))
             start = end
 
 
-def _settle(future: asyncio.Future[np.ndarray], result: np.ndarray | BaseException) -> None:
+def _settle(future: asyncio.Future[Scores], result: Scores | BaseException) -> None:
     if future.done():  # the client went away
         return
     if isinstance(result, BaseException):

@@ -26,8 +26,8 @@ LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 IN_FLIGHT = Gauge("modstream_requests_in_flight", "Requests being served", ["protocol"])
-BATCH_SIZE = Histogram(
-    "modstream_batch_size", "Texts per vectorised model call", buckets=BATCH_BUCKETS
+MODEL_BATCH_TEXTS = Histogram(
+    "modstream_model_batch_texts", "Texts per vectorised model call", buckets=BATCH_BUCKETS
 )
 MODEL_LATENCY = Histogram(
     "modstream_model_duration_seconds", "Seconds per vectorised model call", buckets=LATENCY_BUCKETS

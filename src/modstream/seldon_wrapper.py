@@ -6,7 +6,7 @@ Run it with the wrapper (one worker, model directory from ``MODSTREAM_MODEL``)::
         modstream.seldon_wrapper.ModerationModel --service-type MODEL \\
         --http-port 9000 --grpc-port 5000 --workers 1
 
-Scoring goes through the data plane's synchronous ``infer``: one vectorised model call
+Scoring goes through the data plane's synchronous ``score``: one vectorised model call
 per request, the same truncation and the same error messages as ``modstream serve``.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from modstream.dataplane import DataPlane
 from modstream.errors import ArtifactError, InvalidInput
-from modstream.model import CLASS_NAMES, load_model
+from modstream.facts import CLASS_NAMES
 from modstream.protocol import seldon as codec
 from modstream.settings import ServeSettings
 
@@ -57,6 +57,8 @@ class ModerationModel:
     def load(self) -> None:
         if not self.model_dir:
             raise ArtifactError("no model directory: set MODSTREAM_MODEL or pass model_dir")
+        from modstream.model import load_model
+
         model = load_model(self.model_dir)
         self._plane = DataPlane(model, max_text_chars=self.max_text_chars)
 
@@ -72,16 +74,16 @@ class ModerationModel:
             texts = codec.decode_request(_payload(X)).texts
         except InvalidInput as exc:
             raise _user_error(exc) from exc
-        proba = self.plane.infer(texts)
+        scores = self.plane.score(texts)
         self._scored = len(texts)
-        return proba
+        return scores.probabilities
 
     def class_names(self) -> list[str]:
         """A method, as current seldon-core asks (an attribute logs a warning per request)."""
         return list(CLASS_NAMES)
 
     def tags(self) -> dict[str, Any]:
-        return self.plane.tags()
+        return dict(self.plane.facts.tags())
 
     def metrics(self) -> list[dict[str, Any]]:
         return [{"type": "COUNTER", "key": "modstream_texts_scored", "value": self._scored}]

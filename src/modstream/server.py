@@ -11,15 +11,18 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import grpc
 import uvicorn
 
 from modstream.dataplane import DataPlane
 from modstream.grpc import seldon_service, v2_service
-from modstream.model import TextModel
 from modstream.rest import build_app
 from modstream.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from modstream.model import TextModel
 
 log = logging.getLogger("modstream.server")
 
@@ -35,7 +38,7 @@ class _HttpServer(uvicorn.Server):
 def build_plane(model: TextModel, settings: ServeSettings) -> DataPlane:
     return DataPlane(
         model,
-        max_batch=settings.max_batch,
+        max_batch_texts=settings.max_batch_texts,
         max_wait_ms=settings.max_wait_ms,
         max_text_chars=settings.max_text_chars,
     )

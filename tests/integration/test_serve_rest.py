@@ -162,7 +162,7 @@ def test_feedback_and_requests_show_in_metrics(client: httpx.Client) -> None:
     text = client.get("/metrics").text
     assert 'modstream_feedback_total{protocol="rest"}' in text
     assert 'modstream_requests_total{protocol="rest",route="predictions",status="200"}' in text
-    assert "modstream_batch_size_bucket" in text
+    assert "modstream_model_batch_texts_bucket" in text
     assert "modstream_model_info{" in text
 
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def dataplane(model: TextModel) -> DataPlane:
-    return DataPlane(model, max_batch=256)
+    return DataPlane(model)
 
 
 @pytest.fixture(scope="module")

@@ -10,46 +10,53 @@ import pytest
 
 from modstream.dataplane import DataPlane
 from modstream.errors import ModelError, NotReady
+from modstream.facts import Scores
 from modstream.model import TextModel
 
 TEXTS = ["great paper, thanks for sharing", "you are all idiots", "source?", "lol"]
 
 
-def test_infer_matches_the_model(model: TextModel) -> None:
-    plane = DataPlane(model)
-    np.testing.assert_allclose(plane.infer(TEXTS), model.predict_proba(TEXTS))
+def test_score_matches_the_model_and_names_it(model: TextModel) -> None:
+    scores = DataPlane(model).score(TEXTS)
+    np.testing.assert_allclose(scores.probabilities, model.predict_proba(TEXTS))
+    assert scores.model == model.facts
+    assert scores.model.tags()["model_version"] == model.version
 
 
-def test_concurrent_predicts_are_merged_and_answered_in_order(model: TextModel) -> None:
-    plane = DataPlane(model, max_batch=64, max_wait_ms=50)
+def test_concurrent_batched_calls_are_merged_and_answered_in_order(model: TextModel) -> None:
+    plane = DataPlane(model, max_batch_texts=64, max_wait_ms=50)
     calls: list[int] = []
-    original = plane.infer
+    original = plane.score
 
-    def counting(texts: list[str]) -> np.ndarray:
+    def counting(texts: list[str]) -> Scores:
         calls.append(len(texts))
         return original(texts)
 
-    plane.infer = counting  # type: ignore[method-assign]
+    plane.score = counting  # type: ignore[method-assign]
 
-    async def scenario() -> list[np.ndarray]:
+    async def scenario() -> list[Scores]:
         await plane.start()
         plane.in_flight = len(TEXTS)
         try:
-            return await asyncio.gather(*(plane.predict([t]) for t in TEXTS))
+            return await asyncio.gather(*(plane.score_batched([t]) for t in TEXTS))
         finally:
             await plane.stop()
 
     results = asyncio.run(scenario())
     expected = model.predict_proba(TEXTS)
-    for i, rows in enumerate(results):
-        np.testing.assert_allclose(rows, expected[i : i + 1])
+    for i, scores in enumerate(results):
+        np.testing.assert_allclose(scores.probabilities, expected[i : i + 1])
     assert len(calls) < len(TEXTS)  # merged into fewer model calls
 
 
-def test_long_texts_are_truncated_with_a_note(model: TextModel) -> None:
-    plane = DataPlane(model, max_text_chars=10)
-    assert plane.notes(["short", "x" * 50]) == ["text 1 truncated from 50 to 10 characters"]
-    np.testing.assert_allclose(plane.infer(["x" * 50]), model.predict_proba(["x" * 10]))
+def test_long_texts_are_truncated_and_say_which(model: TextModel) -> None:
+    scores = DataPlane(model, max_text_chars=10).score(["short", "x" * 50, "y" * 11])
+    np.testing.assert_allclose(
+        scores.probabilities, model.predict_proba(["short", "x" * 10, "y" * 10])
+    )
+    assert (scores.text_limit, scores.truncated) == (10, ((1, 50), (2, 11)))
+    assert scores.slice(2, 3).truncated == ((0, 11),)
+    assert scores.slice(0, 1).truncated == ()
 
 
 def test_a_failing_model_is_a_model_error(model: TextModel) -> None:
@@ -58,9 +65,15 @@ def test_a_failing_model_is_a_model_error(model: TextModel) -> None:
         mock.patch.object(type(model), "predict_proba", side_effect=RuntimeError("boom")),
         pytest.raises(ModelError),
     ):
-        plane.infer(["a"])
+        plane.score(["a"])
 
 
-def test_predict_before_start_is_not_ready(model: TextModel) -> None:
+def test_batched_before_start_is_not_ready(model: TextModel) -> None:
     with pytest.raises(NotReady):
-        asyncio.run(DataPlane(model).predict(["a"]))
+        asyncio.run(DataPlane(model).score_batched(["a"]))
+
+
+def test_trace_and_explain_cut_long_texts_like_score(model: TextModel) -> None:
+    plane = DataPlane(model, max_text_chars=10)
+    assert plane.trace("x" * 50)["input"] == "x" * 10
+    assert len(plane.explain(["x" * 50, "fine"], top=3)) == 2

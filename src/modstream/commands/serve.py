@@ -19,7 +19,7 @@ examples:
 
 Every flag has an environment variable (MODSTREAM_HOST, MODSTREAM_HTTP_PORT or
 PREDICTIVE_UNIT_HTTP_SERVICE_PORT, MODSTREAM_GRPC_PORT or PREDICTIVE_UNIT_GRPC_SERVICE_PORT,
-MODSTREAM_MAX_BATCH, ...); flags win. SIGTERM finishes in-flight requests and exits 0.
+MODSTREAM_MAX_BATCH_TEXTS, ...); flags win. SIGTERM finishes in-flight requests and exits 0.
 See docs/serving.md for every endpoint.
 """
 
@@ -28,7 +28,12 @@ _FLAGS: tuple[tuple[str, str, type, str], ...] = (
     ("--host", "host", str, "address to listen on (default 127.0.0.1)"),
     ("--http-port", "http_port", int, "REST port (default 9000)"),
     ("--grpc-port", "grpc_port", int, "gRPC port, 0 disables gRPC (default 5000)"),
-    ("--max-batch", "max_batch", int, "most texts merged into one model call (default 64)"),
+    (
+        "--max-batch-texts",
+        "max_batch_texts",
+        int,
+        "most texts merged into one model call (default 64; old spelling --max-batch)",
+    ),
     (
         "--max-wait-ms",
         "max_wait_ms",
@@ -64,7 +69,8 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for flag, dest, kind, text in _FLAGS:
-        parser.add_argument(flag, dest=dest, type=kind, default=None, help=text)
+        aliases = ["--max-batch"] if dest == "max_batch_texts" else []
+        parser.add_argument(flag, *aliases, dest=dest, type=kind, default=None, help=text)
     parser.set_defaults(func=_run)
 
 

@@ -8,14 +8,14 @@ computed from these records and their timestamps, so the numbers hold for any wo
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from modstream.protocol import decode_json_bytes, seldon, v2
+from modstream.errors import ModstreamError
+from modstream.protocol import decode_any_request, decode_json_bytes, response_probabilities
 from modstream.stream import headers as h
 
 log = logging.getLogger(__name__)
@@ -245,24 +245,16 @@ def _quantile(values: list[float], q: float) -> float | None:
 def input_texts(value: bytes | None) -> list[str]:
     """The texts of a request record (Seldon or V2), or ``[]`` if it is not a valid one."""
     try:
-        payload = decode_json_bytes(value or b"")
-        if isinstance(payload, dict) and "inputs" in payload:
-            return list(v2.decode_infer_request(payload).texts)
-        return list(seldon.decode_request(payload).texts)
-    except Exception:
+        return list(decode_any_request(decode_json_bytes(value or b"")).texts)
+    except ModstreamError:
         return []
 
 
 def output_probabilities(value: bytes | None) -> list[float]:
     """P(removed) per text of a Seldon or V2 response record (``[]`` if unreadable)."""
     try:
-        doc = json.loads(value or b"")
-        data = doc.get("data") if isinstance(doc, dict) else None
-        if isinstance(data, dict) and "ndarray" in data:
-            return [float(row[1]) for row in data["ndarray"]]
-        if isinstance(data, dict) and "tensor" in data:
-            return [float(x) for x in data["tensor"]["values"][1::2]]
-        return [float(x) for x in doc["outputs"][0]["data"][1::2]]
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        log.warning("an output record could not be read as a prediction")
+        rows = response_probabilities(decode_json_bytes(value or b""))
+    except ModstreamError as exc:
+        log.warning("an output record could not be read as a prediction: %s", exc.message)
         return []
+    return [row[1] for row in rows]

@@ -1,4 +1,8 @@
-"""The one place gRPC maps ``ModstreamError`` to a status code."""
+"""The one place gRPC maps an exception to a status code.
+
+A ``ModstreamError`` becomes the code of its status; anything else is a bug: INTERNAL,
+logged once with its traceback and counted under that code in the request metrics.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,16 @@ def status_code(error: ModstreamError) -> grpc.StatusCode:
     return CODES.get(error.status, grpc.StatusCode.INTERNAL)
 
 
+def _mapped(protocol: str, route: str, exc: Exception) -> tuple[grpc.StatusCode, str]:
+    if not isinstance(exc, ModstreamError):
+        log.error("%s/%s: unexpected failure", protocol, route, exc_info=exc)
+        return grpc.StatusCode.INTERNAL, f"internal error: {exc}"
+    code = status_code(exc)
+    if code is grpc.StatusCode.INTERNAL:
+        log.error("%s/%s failed: %s", protocol, route, exc.message)
+    return code, exc.message
+
+
 def rpc(protocol: str, route: str) -> Callable[[Method[Reply]], Method[Reply]]:
     """Decorate a servicer method: in-flight tracking, metrics and error mapping."""
 
@@ -45,11 +59,11 @@ def rpc(protocol: str, route: str) -> Callable[[Method[Reply]], Method[Reply]]:
             code = grpc.StatusCode.OK
             try:
                 return await method(self, request, context)
-            except ModstreamError as exc:
-                code = status_code(exc)
-                if code is grpc.StatusCode.INTERNAL:
-                    log.error("%s/%s failed: %s", protocol, route, exc.message)
-                await context.abort(code, exc.message)
+            except grpc.aio.AbortError:
+                raise  # the method aborted on purpose; grpc answers with its status
+            except Exception as exc:
+                code, message = _mapped(protocol, route, exc)
+                await context.abort(code, message)
                 raise  # abort raises; this keeps type checkers content
             finally:
                 plane.in_flight -= 1

@@ -1,4 +1,9 @@
-"""``seldon.protos.Model`` over the data plane: Predict, SendFeedback, Metadata."""
+"""``seldon.protos.Model`` over the data plane: Predict, SendFeedback, Metadata.
+
+Messages are converted field by field between protobuf and the plain values
+``modstream.protocol.seldon`` decodes and encodes (no JSON round trip), so gRPC and REST
+decide requests and responses with the same code and give the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -17,51 +22,109 @@ from modstream.protocol import seldon as codec
 pb: Any = _pb  # generated at run time by the protobuf builder: untyped for mypy
 
 
-def _to_dict(message: Any) -> dict[str, Any]:
-    if message.WhichOneof("data_oneof") == "binData":
-        raise InvalidInput("binData is not accepted: send texts in data.ndarray or strData")
-    return json_format.MessageToDict(message)
+def _plain(value: Any) -> object:
+    """A ``google.protobuf.Value`` as the JSON value it stands for."""
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "list_value":
+        return _plain_list(value.list_value)
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {key: _plain(item) for key, item in value.struct_value.fields.items()}
+    return None
 
 
-def _response(body: dict[str, Any], request_kind: str) -> Any:
+def _plain_list(values: Any) -> list[object]:
+    return [_plain(item) for item in values.values]
+
+
+def _payload(message: Any) -> dict[str, object]:
+    """A ``SeldonMessage`` as the JSON document it stands for (its data and ``meta.puid``)."""
+    payload: dict[str, object] = {}
+    if message.meta.puid:
+        payload["meta"] = {"puid": message.meta.puid}
+    which = message.WhichOneof("data_oneof")
+    if which == "data":
+        kind = message.data.WhichOneof("data_oneof")
+        if kind == "ndarray":
+            payload["data"] = {"ndarray": _plain_list(message.data.ndarray)}
+        else:  # a tensor, or nothing: the codec says what it needs
+            payload["data"] = {kind: None} if kind else {}
+    elif which == "strData":
+        payload["strData"] = message.strData
+    elif which == "jsonData":
+        payload["jsonData"] = _plain(message.jsonData)
+    elif which is not None:
+        raise InvalidInput(f"{which} is not accepted: send texts in data.ndarray or strData")
+    return payload
+
+
+def _set(target: Any, value: object) -> None:
+    """Fill a ``google.protobuf.Value`` from a JSON value (the encoders' tag values)."""
+    if isinstance(value, str):
+        target.string_value = value
+    elif isinstance(value, bool):
+        target.bool_value = value
+    elif isinstance(value, int | float):
+        target.number_value = value
+    elif isinstance(value, list):
+        target.list_value.extend(value)
+    elif isinstance(value, dict):
+        target.struct_value.update(value)
+    else:
+        target.null_value = 0
+
+
+def _message(body: dict[str, Any]) -> Any:
+    """The encoder's response document as a ``SeldonMessage``."""
     reply = pb.SeldonMessage()
-    reply.data.names.extend(body["data"]["names"])
-    reply.data.ndarray.extend(body["data"]["ndarray"])
-    meta = body["meta"]
+    data, meta = body["data"], body["meta"]
+    reply.data.names.extend(data["names"])
+    rows = reply.data.ndarray
+    rows.SetInParent()  # an empty answer still says "ndarray"
+    for row in data["ndarray"]:
+        numbers = rows.values.add().list_value.values
+        for p in row:
+            numbers.add().number_value = p
     if meta.get("puid"):
         reply.meta.puid = meta["puid"]
     for key, value in meta.get("tags", {}).items():
-        json_format.ParseDict(value, reply.meta.tags[key])
+        _set(reply.meta.tags[key], value)
     return reply
 
 
+def _feedback(request: Any) -> dict[str, object]:
+    payload: dict[str, object] = {"reward": float(request.reward)}
+    if request.HasField("request"):
+        payload["request"] = _payload(request.request)
+    if request.HasField("response"):
+        payload["response"] = _payload(request.response)
+    if request.HasField("truth"):
+        payload["truth"] = _payload(request.truth)
+    return payload
+
+
 class SeldonModelService(pb_grpc.ModelServicer):  # type: ignore[misc]
-    """Seldon's ``Model`` service; the request ids in ``meta.puid`` match REST's."""
+    """Seldon's ``Model`` service; ``meta.puid`` follows the same rule as REST's."""
 
     def __init__(self, plane: DataPlane) -> None:
         self.plane = plane
 
     @rpc("seldon", "Predict")
     async def Predict(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        message = codec.decode_request(_to_dict(request))
-        puid = message.puid or self.plane.new_puid()
-        proba = await self.plane.predict(message.texts)
-        body = codec.encode_response(
-            message, proba, puid=puid, tags=self.plane.tags(), notes=self.plane.notes(message.texts)
-        )
-        return _response(body, message.kind)
+        message = codec.decode_request(_payload(request))
+        scores = await self.plane.score_batched(message.texts)
+        return _message(codec.encode_response(message, scores))
 
     @rpc("seldon", "SendFeedback")
     async def SendFeedback(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        payload = json_format.MessageToDict(request)
-        if "reward" not in payload and request.reward == 0:
-            payload["reward"] = 0.0
-        feedback = codec.decode_feedback(payload)
+        feedback = codec.decode_feedback(_feedback(request))
         self.plane.record_feedback("grpc", feedback.reward, len(feedback.truth or []))
-        reply = pb.SeldonMessage()
-        if feedback.puid:
-            reply.meta.puid = feedback.puid
-        return reply
+        return _message(codec.encode_feedback_response(puid=feedback.puid, model=self.plane.facts))
 
     def _metadata(self) -> Any:
         facts = codec.encode_metadata(self.plane.metadata())

@@ -5,22 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-import numpy as np
 
 from modstream import __version__
 from modstream.dataplane import DataPlane
-from modstream.errors import InvalidInput, NotReady
+from modstream.errors import InvalidInput
 from modstream.grpc import grpc_service_pb2 as _pb
 from modstream.grpc import grpc_service_pb2_grpc as pb_grpc
 from modstream.grpc.errors import rpc
 from modstream.protocol import v2 as codec
-from modstream.rest.v2_routes import EXTENSIONS, PLATFORM, check_model
 
 pb: Any = _pb  # generated at run time by the protobuf builder: untyped for mypy
 
 
-def _texts(request: Any) -> tuple[list[str], bool]:
-    """The texts of the one BYTES input, and whether they came as raw contents."""
+def _request(request: Any) -> codec.V2Request:
+    """The texts of the one BYTES input; raw contents are answered in kind."""
     if len(request.inputs) != 1:
         raise InvalidInput("an inference request needs exactly one input (BYTES texts)")
     tensor = request.inputs[0]
@@ -32,7 +30,30 @@ def _texts(request: Any) -> tuple[list[str], bool]:
     else:
         elements = list(tensor.contents.bytes_contents)
     texts = codec.texts_from_bytes(elements)
-    return codec.check_count(texts, list(tensor.shape) if tensor.shape else None), raw
+    return codec.V2Request(
+        texts=codec.check_count(texts, list(tensor.shape) if tensor.shape else None),
+        id=request.id or None,
+        input_name=tensor.name or codec.INPUT_NAME,
+        binary_output=raw,  # tritonclient reads raw_output_contents when it sent raw inputs
+    )
+
+
+def _reply(body: dict[str, Any], tensor: bytes | None) -> Any:
+    """The encoder's response document (and binary tensor) as a ``ModelInferResponse``."""
+    reply = pb.ModelInferResponse(
+        model_name=body["model_name"], model_version=body["model_version"], id=body["id"]
+    )
+    for key, value in body.get("parameters", {}).items():
+        reply.parameters[key].string_param = value
+    for output in body["outputs"]:
+        added = reply.outputs.add(
+            name=output["name"], datatype=output["datatype"], shape=output["shape"]
+        )
+        if "data" in output:
+            added.contents.fp64_contents.extend(output["data"])
+    if tensor is not None:
+        reply.raw_output_contents.append(tensor)
+    return reply
 
 
 class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[misc]
@@ -51,20 +72,18 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[mi
 
     @rpc("v2", "ModelReady")
     async def ModelReady(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        check_model(self.plane, request.name, request.version)
+        codec.check_model(self.plane.facts, request.name, request.version)
         return pb.ModelReadyResponse(ready=self.plane.ready)
 
     @rpc("v2", "ServerMetadata")
     async def ServerMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return pb.ServerMetadataResponse(
-            name="modstream", version=__version__, extensions=EXTENSIONS
-        )
+        return pb.ServerMetadataResponse(**codec.server_metadata(__version__))
 
     @rpc("v2", "ModelMetadata")
     async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        check_model(self.plane, request.name, request.version)
-        model = self.plane.model
-        facts = codec.model_metadata(model.name, model.version, PLATFORM)
+        model = self.plane.facts
+        codec.check_model(model, request.name, request.version)
+        facts = codec.model_metadata(model)
         return pb.ModelMetadataResponse(
             name=facts["name"],
             versions=facts["versions"],
@@ -75,21 +94,10 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[mi
 
     @rpc("v2", "ModelInfer")
     async def ModelInfer(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        check_model(self.plane, request.model_name, request.model_version)
-        if not self.plane.ready:
-            raise NotReady("the model server is not ready")
-        texts, raw = _texts(request)
-        proba = np.ascontiguousarray(await self.plane.predict(texts), dtype="<f8")
-        model = self.plane.model
-        reply = pb.ModelInferResponse(
-            model_name=model.name, model_version=model.version, id=request.id
-        )
-        output = reply.outputs.add(name=codec.OUTPUT_NAME, datatype="FP64", shape=proba.shape)
-        if raw:  # answer in kind: tritonclient reads raw_output_contents
-            reply.raw_output_contents.append(proba.tobytes())
-        else:
-            output.contents.fp64_contents.extend(proba.ravel().tolist())
-        return reply
+        codec.check_model(self.plane.facts, request.model_name, request.model_version)
+        message = _request(request)
+        scores = await self.plane.score_batched(message.texts)
+        return _reply(*codec.encode_infer_response(message, scores))
 
 
 def add_to_server(plane: DataPlane, server: grpc.aio.Server) -> None:

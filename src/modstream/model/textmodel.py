@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from modstream.facts import CLASS_NAMES, ModelFacts
 from modstream.model.explain import Contribution, explain_rows
 from modstream.model.features import TextFeatures
 
-CLASS_NAMES = ("t:0", "t:1")
+__all__ = ["CLASS_NAMES", "Contribution", "TextModel"]
 
 
 @dataclass
@@ -32,6 +33,11 @@ class TextModel:
     @property
     def class_names(self) -> list[str]:
         return list(CLASS_NAMES)
+
+    @property
+    def facts(self) -> ModelFacts:
+        """Name, version, preset and threshold, as responses and metrics report them."""
+        return ModelFacts(self.name, self.version, self.preset, self.threshold)
 
     @property
     def features(self) -> TextFeatures:

@@ -11,22 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from modstream.errors import InvalidInput, ModstreamError
-from modstream.model import CLASS_NAMES
+from modstream.facts import CLASS_NAMES, ModelFacts, Scores
+from modstream.protocol.answers import probability_pairs, response_id, truncation_notes
 
 NAMES = list(CLASS_NAMES)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SeldonRequest:
-    """The texts of one SeldonMessage, in input order, and where they came from."""
+    """The texts of one SeldonMessage, in input order, and its own request id."""
 
     texts: list[str]
-    puid: str | None
-    kind: str  # "ndarray" | "strData" | "jsonData"
-    names: list[str] | None = None
+    puid: str | None = None
 
 
 @dataclass
@@ -70,18 +67,13 @@ def _puid(meta: object) -> str | None:
     return puid
 
 
-def _from_data(data: object) -> tuple[list[str], list[str] | None]:
+def _from_data(data: object) -> list[str]:
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object with an ndarray of texts")
     if "ndarray" not in data:
         kinds = ", ".join(sorted(str(key) for key in data)) or "nothing"
         raise InvalidInput(f"data must carry an ndarray of texts (got {kinds})")
-    names = data.get("names")
-    if names is not None and not (
-        isinstance(names, list) and all(isinstance(n, str) for n in names)
-    ):
-        raise InvalidInput("data.names must be a list of strings")
-    return _texts(data["ndarray"], "data.ndarray"), names
+    return _texts(data["ndarray"], "data.ndarray")
 
 
 def _from_json_data(value: object) -> list[str]:
@@ -99,15 +91,14 @@ def decode_request(payload: object) -> SeldonRequest:
         raise InvalidInput("a SeldonMessage must be a JSON object")
     puid = _puid(payload.get("meta"))
     if "data" in payload:
-        texts, names = _from_data(payload["data"])
-        return SeldonRequest(texts, puid, "ndarray", names)
+        return SeldonRequest(_from_data(payload["data"]), puid)
     if "strData" in payload:
         value = payload["strData"]
         if not isinstance(value, str):
             raise InvalidInput("strData must be a text")
-        return SeldonRequest([value], puid, "strData")
+        return SeldonRequest([value], puid)
     if "jsonData" in payload:
-        return SeldonRequest(_from_json_data(payload["jsonData"]), puid, "jsonData")
+        return SeldonRequest(_from_json_data(payload["jsonData"]), puid)
     raise InvalidInput("a SeldonMessage needs data.ndarray, strData or jsonData with texts")
 
 
@@ -139,25 +130,41 @@ def _truth(truth: object) -> list[Any] | None:
 
 def encode_response(
     request: SeldonRequest,
-    probabilities: np.ndarray,
+    scores: Scores,
     *,
-    puid: str,
-    tags: dict[str, Any],
-    notes: list[str] | None = None,
+    request_id: str | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One ``[p_keep, p_removed]`` row per input text, in input order."""
-    meta_tags = dict(tags)
+    """One ``[p_keep, p_removed]`` row per input text, in input order.
+
+    ``meta.puid`` follows ``response_id``; ``meta.tags`` holds the tags of the model that
+    produced ``scores``, then ``extra_tags``, then ``notes`` when texts were truncated.
+    """
+    tags: dict[str, Any] = {**scores.model.tags(), **(extra_tags or {})}
+    notes = truncation_notes(scores)
     if notes:
-        meta_tags["notes"] = list(notes)
+        tags["notes"] = notes
     return {
-        "data": {"names": list(NAMES), "ndarray": np.asarray(probabilities).tolist()},
-        "meta": {"puid": puid, "tags": meta_tags},
+        "data": {"names": list(NAMES), "ndarray": scores.probabilities.tolist()},
+        "meta": {"puid": response_id(request.puid, request_id), "tags": tags},
     }
 
 
-def encode_feedback_response(*, puid: str | None, tags: dict[str, Any]) -> dict[str, Any]:
+def decode_response(payload: object) -> list[list[float]]:
+    """The ``[p_keep, p_removed]`` rows of a response (``data.ndarray`` or ``data.tensor``)."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    rows = data.get("ndarray") if isinstance(data, dict) else None
+    if isinstance(rows, list) and all(isinstance(row, list) and len(row) == 2 for row in rows):
+        return probability_pairs([p for row in rows for p in row])
+    tensor = data.get("tensor") if isinstance(data, dict) else None
+    if isinstance(tensor, dict) and isinstance(tensor.get("values"), list):
+        return probability_pairs(tensor["values"])
+    raise InvalidInput("a Seldon response needs data.ndarray rows of two probabilities")
+
+
+def encode_feedback_response(*, puid: str | None, model: ModelFacts) -> dict[str, Any]:
     """What the seldon-core wrapper answers to feedback: an empty message with meta."""
-    meta: dict[str, Any] = {"tags": dict(tags)}
+    meta: dict[str, Any] = {"tags": model.tags()}
     if puid:
         meta["puid"] = puid
     return {"data": {"names": [], "ndarray": []}, "meta": meta}

@@ -13,11 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from modstream.errors import InvalidInput, ModstreamError
+from modstream.errors import InvalidInput, ModstreamError, NotFound
+from modstream.facts import ModelFacts, Scores
+from modstream.protocol.answers import probability_pairs, response_id, truncation_notes
 
 INPUT_NAME = "text"
 OUTPUT_NAME = "probabilities"
 BINARY_HEADER = "inference-header-content-length"
+SERVER_NAME = "modstream"
+PLATFORM = "modstream-sklearn"
+EXTENSIONS = ["binary_tensor_data"]
 
 
 @dataclass
@@ -136,13 +141,17 @@ def decode_infer_request(payload: object, binary: bytes | None = None) -> V2Requ
 
 def encode_infer_response(
     request: V2Request,
-    probabilities: np.ndarray,
+    scores: Scores,
     *,
-    model_name: str,
-    model_version: str,
+    request_id: str | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], bytes | None]:
-    """The response document, and the binary FP64 tensor when the client asked for one."""
-    proba = np.ascontiguousarray(probabilities, dtype="<f8")
+    """The response document, and the binary FP64 tensor when the client asked for one.
+
+    ``id`` follows ``response_id``; ``parameters`` carries ``extra_tags`` and, when texts
+    were truncated, ``notes`` (one string: V2 parameters are scalars).
+    """
+    proba = np.ascontiguousarray(scores.probabilities, dtype="<f8")
     output: dict[str, Any] = {"name": OUTPUT_NAME, "datatype": "FP64", "shape": list(proba.shape)}
     binary: bytes | None = None
     if request.binary_output:
@@ -151,21 +160,50 @@ def encode_infer_response(
     else:
         output["data"] = proba.ravel().tolist()
     body: dict[str, Any] = {
-        "model_name": model_name,
-        "model_version": model_version,
+        "model_name": scores.model.name,
+        "model_version": scores.model.version,
+        "id": response_id(request.id, request_id),
         "outputs": [output],
     }
-    if request.id is not None:
-        body["id"] = request.id
+    parameters: dict[str, str] = dict(extra_tags or {})
+    notes = truncation_notes(scores)
+    if notes:
+        parameters["notes"] = "; ".join(notes)
+    if parameters:
+        body["parameters"] = parameters
     return body, binary
 
 
-def model_metadata(name: str, version: str, platform: str) -> dict[str, Any]:
+def decode_infer_response(payload: object) -> list[list[float]]:
+    """The ``[p_keep, p_removed]`` rows of a JSON inference response."""
+    outputs = payload.get("outputs") if isinstance(payload, dict) else None
+    for output in outputs if isinstance(outputs, list) else []:
+        if isinstance(output, dict) and output.get("name") == OUTPUT_NAME:
+            if not isinstance(output.get("data"), list):
+                raise InvalidInput(f"output {OUTPUT_NAME!r} has no JSON data")
+            return probability_pairs(output["data"])
+    raise InvalidInput(f"an inference response needs an output named {OUTPUT_NAME!r}")
+
+
+def check_model(model: ModelFacts, name: str, version: str | None) -> None:
+    """``NotFound`` unless ``name`` (and ``version``, when given) is the served model."""
+    if name != model.name:
+        raise NotFound(f"model {name!r} is not served here (serving {model.name!r})")
+    if version not in (None, "", model.version):
+        raise NotFound(f"version {version!r} of model {name!r} is not served here")
+
+
+def server_metadata(version: str) -> dict[str, Any]:
+    """``GET /v2``: the server's name, version and protocol extensions."""
+    return {"name": SERVER_NAME, "version": version, "extensions": list(EXTENSIONS)}
+
+
+def model_metadata(model: ModelFacts) -> dict[str, Any]:
     """``GET /v2/models/{name}``: one BYTES input, one FP64 ``[-1, 2]`` output."""
     return {
-        "name": name,
-        "versions": [version],
-        "platform": platform,
+        "name": model.name,
+        "versions": [model.version],
+        "platform": PLATFORM,
         "inputs": [{"name": INPUT_NAME, "datatype": "BYTES", "shape": [-1]}],
         "outputs": [{"name": OUTPUT_NAME, "datatype": "FP64", "shape": [-1, 2]}],
     }

@@ -12,9 +12,7 @@ from modstream import metrics
 from modstream.dataplane import DataPlane
 from modstream.errors import ModstreamError, NotFound
 from modstream.openapi import openapi_document
-from modstream.protocol import seldon as seldon_codec
-from modstream.protocol import v2 as v2_codec
-from modstream.rest.common import json_response
+from modstream.rest.common import error_response, json_response
 from modstream.rest.seldon_routes import seldon_routes
 from modstream.rest.v2_routes import v2_routes
 
@@ -27,7 +25,7 @@ def build_app(plane: DataPlane, *, max_body_bytes: int = 1_048_576) -> Starlette
         return Response(body, media_type=content_type)
 
     async def openapi(request: Request) -> Response:
-        return json_response(openapi_document(plane.model.name))
+        return json_response(openapi_document(plane.facts.name))
 
     routes = [
         *seldon_routes(plane, max_body_bytes),
@@ -50,7 +48,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             status=exc.status_code,
             reason="METHOD_NOT_ALLOWED" if exc.status_code == 405 else None,
         )
-    encode = (
-        v2_codec.encode_error if request.url.path.startswith("/v2") else seldon_codec.encode_error
-    )
-    return json_response(encode(error), error.status, headers=dict(exc.headers or {}))
+    protocol = "v2" if request.url.path.startswith("/v2") else "seldon"
+    return error_response(request, protocol, error, headers=dict(exc.headers or {}))

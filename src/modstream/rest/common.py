@@ -1,7 +1,8 @@
 """What every REST route shares: body reading with a size limit, timing, error mapping.
 
-``endpoint`` is the one place REST maps ``ModstreamError`` to a response: Seldon routes
-answer with Seldon's status object, V2 routes with ``{"error": ...}``.
+``error_response`` is the one place REST maps an exception to a response (route errors
+through ``endpoint``, unknown routes and methods through the app's handler): Seldon
+routes answer with Seldon's status object, V2 routes with ``{"error": ...}``.
 """
 
 from __future__ import annotations
@@ -72,9 +73,13 @@ async def read_seldon_json(request: Request, limit: int) -> object:
     return decode_json_bytes(raw)
 
 
+def header_id(request: Request) -> str | None:
+    """The request id a client or proxy put in ``X-Request-Id``, if any."""
+    return request.headers.get("x-request-id") or None
+
+
 def endpoint(plane: DataPlane, protocol: str, route: str, handler: Handler) -> Handler:
     """Wrap ``handler`` with in-flight tracking, metrics and the protocol's error format."""
-    encode = ENCODERS[protocol]
     gauge = metrics.in_flight("rest")
 
     async def wrapped(request: Request) -> Response:
@@ -83,11 +88,8 @@ def endpoint(plane: DataPlane, protocol: str, route: str, handler: Handler) -> H
         gauge.inc()
         try:
             response = await handler(request)
-        except ModstreamError as exc:
-            response = _error_response(exc, encode, request)
-        except Exception as exc:  # a bug, not a user error: still answer in the protocol's format
-            log.exception("unexpected failure on %s %s", request.method, request.url.path)
-            response = _error_response(ModstreamError(f"internal error: {exc}"), encode, request)
+        except Exception as exc:
+            response = error_response(request, protocol, exc)
         finally:
             plane.in_flight -= 1
             gauge.dec()
@@ -97,18 +99,22 @@ def endpoint(plane: DataPlane, protocol: str, route: str, handler: Handler) -> H
     return wrapped
 
 
-def _error_response(exc: ModstreamError, encode: ErrorEncoder, request: Request) -> Response:
-    if exc.status >= 500:
-        request_id = getattr(request.state, "puid", None) or request.headers.get("x-request-id")
-        log.error(
-            "%s %s failed (request id %s): %s",
-            request.method,
-            request.url.path,
-            request_id or "-",
-            exc.message,
-        )
-        if request_id:
-            exc = type(exc)(
-                f"{exc.message} (request id {request_id})", status=exc.status, reason=exc.reason
-            )
-    return json_response(encode(exc), exc.status)
+def error_response(
+    request: Request, protocol: str, exc: Exception, headers: dict[str, str] | None = None
+) -> Response:
+    """The one place REST turns an exception into a response in ``protocol``'s error format.
+
+    A ``ModstreamError`` keeps its status; anything else is a bug: logged once with its
+    traceback and answered 500. Server-side failures name the request id, if there is one.
+    """
+    where = f"{request.method} {request.url.path}"
+    request_id = getattr(request.state, "puid", None) or header_id(request)
+    if not isinstance(exc, ModstreamError):
+        log.error("unexpected failure on %s (request id %s)", where, request_id, exc_info=exc)
+        exc = ModstreamError(f"internal error: {exc}")
+    elif exc.status >= 500:
+        log.error("%s failed (request id %s): %s", where, request_id or "-", exc.message)
+    if exc.status >= 500 and request_id:
+        message = f"{exc.message} (request id {request_id})"
+        exc = type(exc)(message, status=exc.status, reason=exc.reason)
+    return json_response(ENCODERS[protocol](exc), exc.status, headers=headers)

@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from modstream.dataplane import DataPlane
 from modstream.errors import NotReady
+from modstream.protocol import response_id
 from modstream.protocol import seldon as codec
-from modstream.rest.common import endpoint, json_response, read_seldon_json
+from modstream.rest.common import endpoint, header_id, json_response, read_seldon_json
 
 PREDICT_PATHS = ("/api/v1.0/predictions", "/api/v0.1/predictions", "/predict")
 FEEDBACK_PATHS = ("/api/v1.0/feedback", "/api/v0.1/feedback", "/send-feedback")
@@ -21,18 +22,14 @@ def seldon_routes(plane: DataPlane, max_body: int) -> list[Route]:
 
     async def predict(request: Request) -> Response:
         message = codec.decode_request(await read_seldon_json(request, max_body))
-        puid = message.puid or plane.new_puid()
-        request.state.puid = puid
-        proba = await plane.predict(message.texts)
-        body = codec.encode_response(
-            message, proba, puid=puid, tags=plane.tags(), notes=plane.notes(message.texts)
-        )
-        return json_response(body)
+        request.state.puid = puid = response_id(message.puid, header_id(request))
+        scores = await plane.score_batched(message.texts)
+        return json_response(codec.encode_response(message, scores, request_id=puid))
 
     async def feedback(request: Request) -> Response:
         message = codec.decode_feedback(await read_seldon_json(request, max_body))
         plane.record_feedback("rest", message.reward, len(message.truth or []))
-        return json_response(codec.encode_feedback_response(puid=message.puid, tags=plane.tags()))
+        return json_response(codec.encode_feedback_response(puid=message.puid, model=plane.facts))
 
     async def ping(request: Request) -> Response:
         return PlainTextResponse("pong")
@@ -40,11 +37,8 @@ def seldon_routes(plane: DataPlane, max_body: int) -> list[Route]:
     async def status(request: Request) -> Response:
         if not plane.ready:
             raise NotReady("the model server is not ready")
-        probe = codec.SeldonRequest([HEALTH_PROBE], None, "ndarray")
-        proba = await plane.predict(probe.texts)
-        return json_response(
-            codec.encode_response(probe, proba, puid=plane.new_puid(), tags=plane.tags())
-        )
+        probe = codec.SeldonRequest([HEALTH_PROBE])
+        return json_response(codec.encode_response(probe, await plane.score_batched(probe.texts)))
 
     async def metadata(request: Request) -> Response:
         return json_response(codec.encode_metadata(plane.metadata()))

@@ -8,22 +8,11 @@ from starlette.routing import Route
 
 from modstream import __version__
 from modstream.dataplane import DataPlane
-from modstream.errors import InvalidInput, NotFound, NotReady
-from modstream.protocol import decode_json_bytes, dumps
+from modstream.errors import InvalidInput, NotReady
+from modstream.facts import ModelFacts
+from modstream.protocol import decode_json_bytes, dumps, response_id
 from modstream.protocol import v2 as codec
-from modstream.rest.common import endpoint, json_response, read_body
-
-PLATFORM = "modstream-sklearn"
-EXTENSIONS = ["binary_tensor_data"]
-
-
-def check_model(plane: DataPlane, name: str, version: str | None) -> None:
-    """``NotFound`` unless ``name`` (and ``version``, when given) is the served model."""
-    model = plane.model
-    if name != model.name:
-        raise NotFound(f"model {name!r} is not served here (serving {model.name!r})")
-    if version not in (None, "", model.version):
-        raise NotFound(f"version {version!r} of model {name!r} is not served here")
+from modstream.rest.common import endpoint, header_id, json_response, read_body
 
 
 def _split_binary(raw: bytes, header: str | None) -> tuple[bytes, bytes | None]:
@@ -47,34 +36,30 @@ def v2_routes(plane: DataPlane, max_body: int) -> list[Route]:
         return json_response({"ready": True})
 
     async def server_metadata(request: Request) -> Response:
-        return json_response(
-            {"name": "modstream", "version": __version__, "extensions": EXTENSIONS}
-        )
+        return json_response(codec.server_metadata(__version__))
+
+    def served(request: Request) -> ModelFacts:
+        model = plane.facts
+        codec.check_model(model, request.path_params["name"], request.path_params.get("version"))
+        return model
 
     async def model_metadata(request: Request) -> Response:
-        params = request.path_params
-        check_model(plane, params["name"], params.get("version"))
-        model = plane.model
-        return json_response(codec.model_metadata(model.name, model.version, PLATFORM))
+        return json_response(codec.model_metadata(served(request)))
 
     async def model_ready(request: Request) -> Response:
-        params = request.path_params
-        check_model(plane, params["name"], params.get("version"))
+        model = served(request)
         if not plane.ready:
-            raise NotReady(f"model {params['name']!r} is not ready")
-        return json_response({"name": plane.model.name, "ready": True})
+            raise NotReady(f"model {model.name!r} is not ready")
+        return json_response({"name": model.name, "ready": True})
 
     async def infer(request: Request) -> Response:
-        params = request.path_params
-        check_model(plane, params["name"], params.get("version"))
+        served(request)
         raw = await read_body(request, max_body)
         document, binary = _split_binary(raw, request.headers.get(codec.BINARY_HEADER))
         message = codec.decode_infer_request(decode_json_bytes(document), binary)
-        request.state.puid = message.id or plane.new_puid()
-        proba = await plane.predict(message.texts)
-        body, tensor = codec.encode_infer_response(
-            message, proba, model_name=plane.model.name, model_version=plane.model.version
-        )
+        request.state.puid = puid = response_id(message.id, header_id(request))
+        scores = await plane.score_batched(message.texts)
+        body, tensor = codec.encode_infer_response(message, scores, request_id=puid)
         if tensor is None:
             return json_response(body)
         head = dumps(body)

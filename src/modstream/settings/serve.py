@@ -12,7 +12,7 @@ class ServeSettings(BaseSettings):
     ``MODSTREAM_MODEL`` (the artifact directory), ``MODSTREAM_HOST``,
     ``MODSTREAM_HTTP_PORT`` / ``PREDICTIVE_UNIT_HTTP_SERVICE_PORT``,
     ``MODSTREAM_GRPC_PORT`` / ``PREDICTIVE_UNIT_GRPC_SERVICE_PORT`` (0 disables gRPC),
-    ``MODSTREAM_MAX_BATCH``, ``MODSTREAM_MAX_WAIT_MS``, ``MODSTREAM_MAX_BODY_BYTES``,
+    ``MODSTREAM_MAX_BATCH_TEXTS`` (formerly ``MODSTREAM_MAX_BATCH``), ``MODSTREAM_MAX_WAIT_MS``, ``MODSTREAM_MAX_BODY_BYTES``,
     ``MODSTREAM_GRPC_MAX_MESSAGE_BYTES``, ``MODSTREAM_MAX_TEXT_CHARS``,
     ``MODSTREAM_SHUTDOWN_GRACE_S``.
     """
@@ -41,7 +41,13 @@ class ServeSettings(BaseSettings):
             "MODSTREAM_GRPC_PORT", "PREDICTIVE_UNIT_GRPC_SERVICE_PORT", "grpc_port"
         ),
     )
-    max_batch: int = Field(default=64, ge=1)
+    max_batch_texts: int = Field(
+        default=64,
+        ge=1,
+        validation_alias=AliasChoices(
+            "MODSTREAM_MAX_BATCH_TEXTS", "MODSTREAM_MAX_BATCH", "max_batch_texts"
+        ),
+    )
     max_wait_ms: float = Field(default=2.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     grpc_max_message_bytes: int = Field(default=4_194_304, ge=1)

@@ -1,46 +1,56 @@
 """Kafka record values <-> the data plane: decoding and response encoding.
 
-The wire formats are decided in ``modstream.protocol``; this module only picks the
-protocol of a record (a V2 inference request has ``inputs``; anything else is read as
-a Seldon request) and adds the checks that only apply to records (size, tombstones).
+The wire formats, and how a record's protocol is told from its shape, are decided in
+``modstream.protocol``, exactly as REST uses them; this module only adds the checks that
+apply to records (size, tombstones).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from modstream.errors import InvalidInput, PayloadTooLarge
-from modstream.protocol import decode_json_bytes, seldon, v2
-from modstream.protocol import dumps as dumps
+from modstream.facts import Scores
+from modstream.protocol import decode_any_request, decode_json_bytes, dumps, seldon, v2
 
-Encoder = Callable[[np.ndarray], dict]
-
-__all__ = ["Decoded", "ModelInfo", "decode_value", "dumps"]
+__all__ = ["Decoded", "decode_value", "record_id"]
 
 
 @dataclass(frozen=True)
-class ModelInfo:
-    """What a response says about the model that produced it."""
-
-    name: str
-    version: str
-    tags: dict
-    new_puid: Callable[[], str]
-    notes: Callable[[list[str]], list[str]]
-
-
-@dataclass
 class Decoded:
-    """The texts of one record and how to encode their probabilities as a response."""
+    """One decoded record: its texts, and how to answer it in the protocol it came in."""
 
-    texts: list[str]
-    encode: Encoder
+    request: seldon.SeldonRequest | v2.V2Request
+
+    @property
+    def texts(self) -> list[str]:
+        return self.request.texts
+
+    def encode(
+        self,
+        scores: Scores,
+        *,
+        request_id: str | None = None,
+        extra_tags: dict[str, str] | None = None,
+    ) -> bytes:
+        """The response value (JSON bytes) for ``scores`` of ``texts``, built as REST builds it.
+
+        Its id is the request's own (Seldon ``meta.puid``, V2 ``id``), else ``request_id``
+        (the worker passes the record key), else a new one; ``extra_tags`` go into Seldon
+        ``meta.tags`` or V2 ``parameters``.
+        """
+        if isinstance(self.request, v2.V2Request):
+            body, _ = v2.encode_infer_response(
+                self.request, scores, request_id=request_id, extra_tags=extra_tags
+            )
+        else:
+            body = seldon.encode_response(
+                self.request, scores, request_id=request_id, extra_tags=extra_tags
+            )
+        return dumps(body)
 
 
-def decode_value(value: bytes | None, info: ModelInfo, max_bytes: int) -> Decoded:
+def decode_value(value: bytes | None, max_bytes: int) -> Decoded:
     """Decode one record value; raises ``InvalidInput`` or ``PayloadTooLarge``."""
     if value is None:
         raise InvalidInput("the record has no value (null / tombstone)")
@@ -48,33 +58,12 @@ def decode_value(value: bytes | None, info: ModelInfo, max_bytes: int) -> Decode
         raise PayloadTooLarge(
             f"the record value is {len(value):,} bytes; the limit is {max_bytes:,}"
         )
-    payload = decode_json_bytes(value)
-    if isinstance(payload, dict) and "inputs" in payload:
-        return _decode_v2(payload, info)
-    return _decode_seldon(payload, info)
+    request = decode_any_request(decode_json_bytes(value))
+    if isinstance(request, v2.V2Request):
+        request.binary_output = False  # a record value is one JSON document
+    return Decoded(request)
 
 
-def _decode_seldon(payload: object, info: ModelInfo) -> Decoded:
-    request = seldon.decode_request(payload)
-
-    def encode(probabilities: np.ndarray) -> dict:
-        puid = request.puid or info.new_puid()
-        notes = info.notes(request.texts)
-        return seldon.encode_response(
-            request, probabilities, puid=puid, tags=info.tags, notes=notes or None
-        )
-
-    return Decoded(list(request.texts), encode)
-
-
-def _decode_v2(payload: dict, info: ModelInfo) -> Decoded:
-    request = v2.decode_infer_request(payload)
-    request.binary_output = False  # a record value is one JSON document
-
-    def encode(probabilities: np.ndarray) -> dict:
-        body, _ = v2.encode_infer_response(
-            request, probabilities, model_name=info.name, model_version=info.version
-        )
-        return body
-
-    return Decoded(list(request.texts), encode)
+def record_id(key: bytes | None) -> str | None:
+    """A record key as a response id (UTF-8, undecodable bytes replaced), if it has one."""
+    return key.decode("utf-8", "replace") if key else None

@@ -33,7 +33,7 @@ def build_dataplane(settings: StreamSettings) -> Any:
 
     if not settings.model:
         raise InvalidInput("no model: pass --model DIR or set MODSTREAM_MODEL")
-    return DataPlane(load_model(settings.model), max_batch=settings.max_batch)
+    return DataPlane(load_model(settings.model))
 
 
 def stop_on_signals(stop: threading.Event) -> None:

@@ -1,7 +1,7 @@
 """The Kafka worker: consume a micro-batch, predict it in one call, produce, commit.
 
 Per batch: decode every record (bad ones go to the dead-letter topic), predict all
-texts of the good ones with one ``DataPlane.infer`` call (if that fails, record by
+texts of the good ones with one ``DataPlane.score`` call (if that fails, record by
 record to isolate the culprit), produce one output per input in input order, then let
 the ``Checkpoint`` flush, verify and commit. A batch whose outputs are not all
 acknowledged is rewound and processed again (at-least-once).
@@ -19,11 +19,12 @@ import numpy as np
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 
 from modstream.errors import InvalidInput, ModstreamError
+from modstream.facts import Scores
 from modstream.settings import StreamSettings
 from modstream.stream import headers as h
 from modstream.stream import metrics
 from modstream.stream.checkpoint import Checkpoint, DeliveryFailed
-from modstream.stream.codec import Decoded, ModelInfo, decode_value, dumps
+from modstream.stream.codec import Decoded, decode_value, record_id
 from modstream.stream.config import consumer_config, producer_config
 from modstream.stream.deadletter import DeadLetter
 
@@ -62,10 +63,10 @@ class StreamWorker:
         self.settings = settings
         self.dataplane = dataplane
         self.index = index
-        self.info = _model_info(dataplane)
+        facts = dataplane.facts
         self.model_headers: h.Headers = [
-            (h.MODEL_NAME, self.info.name.encode()),
-            (h.MODEL_VERSION, self.info.version.encode()),
+            (h.MODEL_NAME, facts.name.encode()),
+            (h.MODEL_VERSION, facts.version.encode()),
         ]
         self.consumer: Any = None
         self.producer: Any = None
@@ -119,7 +120,7 @@ class StreamWorker:
             self.connect()
         if self.settings.exactly_once:
             self._init_transactions(stop)
-        self.dataplane.infer(["warm-up"])  # the first call pays lazy initialisation
+        self.dataplane.score(["warm-up"])  # the first call pays lazy initialisation
         self._warm_producer()
         log.info(
             "worker %d: %s -> %s (dead letters: %s, group %s)",
@@ -211,14 +212,14 @@ class StreamWorker:
 
     def _process(self, records: list[Message]) -> None:
         outcomes: list[Outcome] = [self._decode(m) for m in records]
-        probabilities = self._predict(outcomes)
+        all_scores = self._predict(outcomes)
         topic = self.settings.output_topic
         assert self.checkpoint is not None and topic is not None
-        for message, outcome, proba in zip(records, outcomes, probabilities, strict=True):
+        for message, outcome, scores in zip(records, outcomes, all_scores, strict=True):
             metrics.CONSUMED.labels(message.topic()).inc()
-            if isinstance(outcome, Decoded) and proba is not None:
+            if isinstance(outcome, Decoded) and scores is not None:
                 try:
-                    value = dumps(outcome.encode(proba))
+                    value = outcome.encode(scores, request_id=record_id(message.key()))
                 except Exception as exc:  # an encoding bug must not poison the batch
                     outcome = exc
                 else:
@@ -229,30 +230,30 @@ class StreamWorker:
 
     def _decode(self, message: Message) -> Outcome:
         try:
-            return decode_value(message.value(), self.info, self.settings.max_value_bytes)
+            return decode_value(message.value(), self.settings.max_value_bytes)
         except Exception as exc:
             return exc
 
-    def _predict(self, outcomes: list[Outcome]) -> list[np.ndarray | None]:
-        """Probabilities per record: one call for the batch, record by record on failure."""
+    def _predict(self, outcomes: list[Outcome]) -> list[Scores | None]:
+        """Scores per record: one call for the batch, record by record on failure."""
         good = [o for o in outcomes if isinstance(o, Decoded)]
         texts = [t for o in good for t in o.texts]
         if not texts:
             return [None] * len(outcomes)
         try:
-            proba = self.dataplane.infer(texts)
+            scores = self.dataplane.score(texts)
         except Exception as exc:
             log.warning("batch predict failed (%s); isolating the failing record(s)", exc)
             return [self._predict_one(o, outcomes, i) for i, o in enumerate(outcomes)]
         bounds = np.cumsum([0] + [len(o.texts) for o in good])
-        parts = iter(proba[a:b] for a, b in itertools.pairwise(bounds))
+        parts = iter(scores.slice(a, b) for a, b in itertools.pairwise(bounds))
         return [next(parts) if isinstance(o, Decoded) else None for o in outcomes]
 
-    def _predict_one(self, outcome: Outcome, outcomes: list[Outcome], i: int) -> np.ndarray | None:
+    def _predict_one(self, outcome: Outcome, outcomes: list[Outcome], i: int) -> Scores | None:
         if not isinstance(outcome, Decoded):
             return None
         try:
-            return np.asarray(self.dataplane.infer(outcome.texts))
+            return self.dataplane.score(outcome.texts)  # type: ignore[no-any-return]
         except Exception as exc:
             outcomes[i] = exc
             return None
@@ -309,13 +310,3 @@ class StreamWorker:
 
 def _describe(partitions: list[Any]) -> str:
     return ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing"
-
-
-def _model_info(dataplane: Any) -> ModelInfo:
-    tags = dict(dataplane.tags())
-    model = getattr(dataplane, "model", None)
-    name = str(getattr(model, "name", None) or tags.get("model_name") or "model")
-    version = str(getattr(model, "version", None) or tags.get("model_version") or "")
-    return ModelInfo(
-        name=name, version=version, tags=tags, new_puid=dataplane.new_puid, notes=dataplane.notes
-    )
