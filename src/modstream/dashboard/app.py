@@ -28,10 +28,12 @@ from starlette.staticfiles import StaticFiles
 from modstream.dashboard.consumer import KafkaFeed
 from modstream.dashboard.explain import Explainer
 from modstream.dashboard.feeds import SENT_ID, Comment, FeedState, Record
+from modstream.dashboard.models import ModelsPanel
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
 from modstream.kafka_tools import seldon_request
 from modstream.model import TextModel
+from modstream.registry import Registry
 
 MAX_COMMENT_CHARS = 10_000
 KEEPALIVE_S = 15.0
@@ -53,6 +55,8 @@ class DashboardConfig:
     demo: bool
     origin: str
     links: dict[str, str] = field(default_factory=dict)
+    models_topic: str | None = None  # the registry; None: no model panel
+    model_name: str = "moderation"
 
 
 class Hub:
@@ -101,10 +105,18 @@ class Dashboard:
                 Route("/api/snapshot", self.snapshot),
                 Route("/api/events", self.events),
                 Route("/api/comments", self.send_comment, methods=["POST"]),
+                *self._model_routes(),
                 Mount("/static", StaticFiles(directory=static_dir()), name="static"),
             ],
             exception_handlers={ModstreamError: self.error},
         )
+
+    def _model_routes(self) -> list[Route]:
+        c = self.config
+        if c.models_topic is None:
+            return []
+        registry = Registry({"bootstrap.servers": c.bootstrap_servers}, c.models_topic)
+        return ModelsPanel(registry, c.model_name).routes()
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
