@@ -37,7 +37,7 @@ def test_every_classifier_and_tokenization_has_finite_scores_per_fold(
     assert [r.name for r in result.classifiers] == [c.name for c in classifiers("default")]
     assert [r.name for r in result.tokenizers] == [t.name for t in tokenizations("default")]
     for row in result.classifiers + result.tokenizers:
-        for metric in (row.roc_auc, row.pr_auc, row.f1_best, row.f1_default, row.fit_seconds):
+        for metric in (row.roc_auc, row.pr_auc, row.f1_tuned, row.f1_default, row.fit_seconds):
             assert len(metric) == 3
             assert all(math.isfinite(v) for v in metric)
         assert 0.0 <= row.mean("roc_auc") <= 1.0
@@ -91,7 +91,7 @@ def test_cli_prints_both_tables_and_writes_two_pngs(
         assert name in out
     for name in ("spaCy lemmas", "word tokens", "lookup lemmas", "char 1-4-grams"):
         assert name in out
-    assert "ROC AUC" in out and "F1 @best" in out
+    assert "ROC AUC" in out and "F1 @tuned" in out
     assert plot.read_bytes().startswith(PNG_MAGIC)
     assert (tmp_path / "cmp-tokenizers.png").read_bytes().startswith(PNG_MAGIC)
 

@@ -2,8 +2,9 @@
 
 Features are fitted on each training fold only (vocabularies included), so the scores
 are honest estimates. F1 of "removed" is reported twice: at each model's own default
-decision (``predict``: P ≥ 0.5 or decision ≥ 0) and at the threshold that maximises F1
-over the pooled out-of-fold scores (what ``modstream train`` does; slightly optimistic).
+decision (``predict``: P ≥ 0.5 or decision ≥ 0) and at a tuned threshold, the one of best
+F1 on out-of-fold scores inside the training fold (as ``modstream train`` chooses it);
+the held-out fold never influences its own threshold.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ from modstream.model.candidates import (
     ranking_scores,
     tokenizations,
 )
+from modstream.model.crossval import Split, stratified_splits
 from modstream.model.features import TextFeatures
 from modstream.model.presets import PRESETS, classifier_params, feature_params
 from modstream.model.threshold import choose_threshold
 from modstream.text.clean import clean_text
 
-Split = tuple[np.ndarray, np.ndarray]
 StepCallback = Callable[[str], None]  # called with a description before each unit of work
-METRICS = ("roc_auc", "pr_auc", "f1_best", "f1_default", "fit_seconds", "predict_seconds")
+INNER_FOLDS = 3  # per training fold, to choose the tuned threshold
+METRICS = ("roc_auc", "pr_auc", "f1_tuned", "f1_default", "fit_seconds", "predict_seconds")
 
 
 def _no_progress(_: str) -> None:
@@ -49,10 +51,9 @@ class CandidateResult:
     roc_auc: list[float] = field(default_factory=list)
     pr_auc: list[float] = field(default_factory=list)
     f1_default: list[float] = field(default_factory=list)
-    f1_best: list[float] = field(default_factory=list)
+    f1_tuned: list[float] = field(default_factory=list)
     fit_seconds: list[float] = field(default_factory=list)
     predict_seconds: list[float] = field(default_factory=list)
-    best_threshold: float = float("nan")
 
     def mean(self, metric: str) -> float:
         return float(np.mean(getattr(self, metric)))
@@ -85,7 +86,8 @@ class ComparisonResult:
             "rows": self.rows,
             "removed_rate": self.removed_rate,
             "feature_seconds_per_fold": self.feature_seconds,
-            "f1_best": "F1 of removed at the threshold maximising F1 over pooled OOF scores",
+            "f1_tuned": "F1 of removed at the threshold of best F1 on the training fold's "
+            "inner out-of-fold scores",
             "f1_default": "F1 of removed at the classifier's own decision (P>=0.5 / margin>=0)",
             "classifiers": [c.to_dict() for c in self.classifiers],
             "tokenizers": [t.to_dict() for t in self.tokenizers],
@@ -93,25 +95,17 @@ class ComparisonResult:
 
 
 class _Collector:
-    """Accumulates one candidate's fold results and its pooled out-of-fold scores."""
+    """Accumulates one candidate's fold results."""
 
-    def __init__(self, name: str, n: int) -> None:
+    def __init__(self, name: str) -> None:
         self.result = CandidateResult(name)
-        self.oof = np.full(n, np.nan)
 
-    def add(self, test: np.ndarray, y: np.ndarray, scores: np.ndarray, pred: np.ndarray) -> None:
-        self.oof[test] = scores
+    def add(self, y: np.ndarray, scores: np.ndarray, pred: np.ndarray, threshold: float) -> None:
         self.result.roc_auc.append(float(roc_auc_score(y, scores)))
         self.result.pr_auc.append(float(average_precision_score(y, scores)))
         self.result.f1_default.append(float(f1_score(y, pred, zero_division=0)))
-
-    def finish(self, labels: np.ndarray, splits: list[Split]) -> CandidateResult:
-        threshold = choose_threshold(labels, self.oof)
-        self.result.best_threshold = threshold
-        for _, test in splits:
-            pred = (self.oof[test] >= threshold).astype(int)
-            self.result.f1_best.append(float(f1_score(labels[test], pred, zero_division=0)))
-        return self.result
+        tuned = (scores >= threshold).astype(int)
+        self.result.f1_tuned.append(float(f1_score(y, tuned, zero_division=0)))
 
 
 def fold_splits(labels: np.ndarray, folds: int, seed: int = 0) -> list[Split]:
@@ -176,8 +170,17 @@ def _score(
         return ranking_scores(model, test_x, candidate.scores), model.predict(test_x)
 
     (scores, pred), predict_s = _timed(predict)
-    collector.add(test, labels[test], scores, pred)
+    collector.add(labels[test], scores, pred, _inner_threshold(candidate, train_x, labels[train]))
     return fit_s, predict_s
+
+
+def _inner_threshold(candidate: Candidate, matrix: Any, labels: np.ndarray) -> float:
+    """Best-F1 threshold on out-of-fold scores within the training fold only."""
+    inner = np.full(labels.size, np.nan)
+    for train, test in stratified_splits(labels, INNER_FOLDS):
+        model = candidate.make().fit(matrix[train], labels[train])
+        inner[test] = ranking_scores(model, matrix[test], candidate.scores)
+    return choose_threshold(labels, inner)
 
 
 def compare_classifiers(
@@ -189,7 +192,7 @@ def compare_classifiers(
 ) -> tuple[list[CandidateResult], list[float]]:
     """Each classifier on the preset's features; returns results and feature seconds per fold."""
     candidates = classifiers(preset)
-    collectors = [_Collector(c.name, labels.size) for c in candidates]
+    collectors = [_Collector(c.name) for c in candidates]
     feature_seconds: list[float] = []
     for fold, (train, test) in enumerate(splits, 1):
         on_step(f"fold {fold}: features")
@@ -202,7 +205,7 @@ def compare_classifiers(
             times = _score(collector, candidate, (train_x, test_x, labels), (train, test))
             collector.result.fit_seconds.append(times[0])
             collector.result.predict_seconds.append(times[1])
-    return [c.finish(labels, splits) for c in collectors], feature_seconds
+    return [c.result for c in collectors], feature_seconds
 
 
 def _score_variant(
@@ -227,12 +230,12 @@ def compare_tokenizers(
 ) -> list[CandidateResult]:
     """Each tokenization under the preset's logistic regression; times include features."""
     variants = tokenizations(preset)
-    collectors = [_Collector(v.name, labels.size) for v in variants]
+    collectors = [_Collector(v.name) for v in variants]
     for fold, split in enumerate(splits, 1):
         for variant, collector in zip(variants, collectors, strict=True):
             on_step(f"fold {fold}: {variant.name}")
             _score_variant(collector, variant, preset, (texts, labels), split)
-    return [c.finish(labels, splits) for c in collectors]
+    return [c.result for c in collectors]
 
 
 def step_count(folds: int, preset: str, tokenizers: bool = True) -> int:

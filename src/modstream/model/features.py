@@ -1,8 +1,9 @@
-"""Feature extraction from cleaned texts: word n-gram tf-idf plus optional character n-grams."""
+"""Feature extraction from cleaned texts: word n-gram tf-idf, character n-grams, comment shape."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from modstream.text.base import as_texts
 from modstream.text.charngrams import WordCharTfidf
 from modstream.text.lemmas import LemmaTokenTransformer
 from modstream.text.nlp import BLANK
+from modstream.text.shape import SHAPE_NAMES, ShapeFeatures
 from modstream.text.tokens import SpacyTokenTransformer
 from modstream.text.words import WordTokenTransformer
 
@@ -61,10 +63,45 @@ def whitespace_words(texts: Iterable[str]) -> list[list[str]]:
     return [t.lower().split() for t in texts]
 
 
-class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Cleaned texts → sparse features: word n-grams of tokens (+ char n-grams within words).
+@dataclass
+class Analyzed:
+    """What the feature blocks read from cleaned texts, computed once per text.
 
-    With ``char_ngram_range=None`` this is exactly a token transformer followed by a
+    Tokenizing is stateless, so cross-validation analyses every row once and each fold
+    only fits vocabularies and weights on its own rows.
+    """
+
+    tokens: np.ndarray | None
+    words: list[list[str]] | None
+    shapes: np.ndarray | None
+
+    def __len__(self) -> int:
+        for part in (self.tokens, self.words, self.shapes):
+            if part is not None:
+                return len(part)
+        return 0
+
+    def part(self, name: str) -> Any:
+        """``tokens``, ``words`` or ``shapes``; a clear error if it was not analysed."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"the texts were analysed without {name}")
+        return value
+
+    def take(self, index: np.ndarray) -> Analyzed:
+        """The rows at ``index``, in that order."""
+        return Analyzed(
+            tokens=None if self.tokens is None else self.tokens[index],
+            words=None if self.words is None else [self.words[i] for i in index],
+            shapes=None if self.shapes is None else self.shapes[index],
+        )
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Cleaned texts → sparse features, in column order: word n-grams of tokens, character
+    n-grams within words, comment-shape columns (each block optional).
+
+    With only word n-grams this is exactly a token transformer followed by a
     ``TfidfVectorizer`` over its token lists (the reference design's pipeline).
     """
 
@@ -78,6 +115,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         word_sublinear_tf: bool = False,
         char_ngram_range: tuple[int, int] | None = None,
         char_max_features: int | None = 100_000,
+        shape_weight: float | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.spacy_model = spacy_model
@@ -87,46 +125,81 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.word_sublinear_tf = word_sublinear_tf
         self.char_ngram_range = char_ngram_range
         self.char_max_features = char_max_features
+        self.shape_weight = shape_weight
 
     def tokenize(self, texts: Sequence[str]) -> np.ndarray:
         tok = make_tokenizer(self.tokenizer, self.spacy_model, self.n_process)
         return np.asarray(tok.transform(texts), dtype=object)
+
+    def analyze(self, X: Iterable[object]) -> Analyzed:
+        """Tokens, words and shape measurements of each text, as the configured blocks need."""
+        texts = as_texts(X)
+        if self.word_ngram_range is None and self.char_ngram_range is None:
+            raise ValueError("TextFeatures needs word or character n-grams")
+        return Analyzed(
+            tokens=None if self.word_ngram_range is None else self.tokenize(texts),
+            words=None if self.char_ngram_range is None else whitespace_words(texts),
+            shapes=None if self.shape_weight is None else ShapeFeatures().measure(texts),
+        )
 
     def fit(self, X: Iterable[object], y: object = None) -> TextFeatures:
         self.fit_transform(X)
         return self
 
     def fit_transform(self, X: Iterable[object], y: object = None, **_: Any) -> sp.csr_matrix:
-        texts = as_texts(X)
-        if self.word_ngram_range is None and self.char_ngram_range is None:
-            raise ValueError("TextFeatures needs word or character n-grams")
-        parts: list[sp.csr_matrix] = []
+        return self.fit_analyzed(self.analyze(X))
+
+    def fit_analyzed(self, analyzed: Analyzed) -> sp.csr_matrix:
+        """Fit every block on ``analyzed`` rows and return their feature matrix."""
         self.word_: TfidfVectorizer | None = None
         self.char_: WordCharTfidf | None = None
+        self.shape_: ShapeFeatures | None = None
+        parts: list[sp.csr_matrix] = []
         if self.word_ngram_range is not None:
             self.word_ = word_vectorizer(
                 tuple(self.word_ngram_range),  # type: ignore[arg-type]
                 self.word_max_features,
                 self.word_sublinear_tf,
             )
-            parts.append(self.word_.fit_transform(self.tokenize(texts)))
+            parts.append(self.word_.fit_transform(analyzed.part("tokens")))
         if self.char_ngram_range is not None:
             self.char_ = WordCharTfidf(
                 ngram_range=tuple(self.char_ngram_range),  # type: ignore[arg-type]
                 max_features=self.char_max_features,
             )
-            parts.append(self.char_.fit_transform(whitespace_words(texts)))
+            parts.append(self.char_.fit_transform(analyzed.part("words")))
+        if self.shape_weight is not None:
+            self.shape_ = ShapeFeatures(weight=self.shape_weight).fit_measured(
+                analyzed.part("shapes")
+            )
+            parts.append(self.shape_.scale(analyzed.part("shapes")))
         self.n_features_in_ = 1
         return _stack(parts)
 
     def transform(self, X: Iterable[object]) -> sp.csr_matrix:
-        texts = as_texts(X)
+        return self.transform_analyzed(self.analyze(X))
+
+    def transform_analyzed(self, analyzed: Analyzed) -> sp.csr_matrix:
+        """The feature matrix of ``analyzed`` rows under the fitted blocks."""
         parts: list[sp.csr_matrix] = []
         if self.word_ is not None:
-            parts.append(self.word_.transform(self.tokenize(texts)))
+            parts.append(self.word_.transform(analyzed.part("tokens")))
         if self.char_ is not None:
-            parts.append(self.char_.transform(whitespace_words(texts)))
+            parts.append(self.char_.transform(analyzed.part("words")))
+        if self.shape_ is not None:
+            parts.append(self.shape_.scale(analyzed.part("shapes")))
         return _stack(parts)
+
+    def block_widths(self) -> dict[str, int]:
+        """Columns of each fitted block, in column order."""
+        widths = {}
+        if self.word_ is not None:
+            widths["word"] = len(self.word_.vocabulary_)
+        if self.char_ is not None:
+            widths["char"] = len(self.char_.vocabulary_)
+        if self.shape_ is not None:
+            widths["shape"] = len(SHAPE_NAMES)
+        return widths
 
     def feature_names(self) -> list[str]:
         names: list[str] = []
@@ -135,6 +208,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if self.char_ is not None:
             by_index = sorted(self.char_.vocabulary_.items(), key=lambda kv: kv[1])
             names.extend(f"{CHAR_PREFIX}{g}" for g, _ in by_index)
+        if self.shape_ is not None:
+            names.extend(self.shape_.get_feature_names_out().tolist())
         return names
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
 
 from modstream.datasets import Dataset
-from modstream.errors import DataError
+from modstream.model.crossval import Reporter, out_of_fold, quiet, stratified_splits
+from modstream.model.features import TextFeatures
 from modstream.model.metrics import evaluate_scores
 from modstream.model.presets import build_pipeline
 from modstream.model.textmodel import TextModel
@@ -22,47 +22,37 @@ from modstream.model.threshold import choose_threshold
 
 log = logging.getLogger(__name__)
 
-Reporter = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    return None
-
 
 def out_of_fold_scores(
-    pipeline: object,
+    pipeline: Pipeline,
     texts: list[str],
     labels: np.ndarray,
     folds: int,
     n_jobs: int,
     report: Reporter,
-) -> tuple[np.ndarray, object]:
-    """Fit the feature steps once, then cross-validate the classifier on their output.
+) -> tuple[np.ndarray, Pipeline]:
+    """Out-of-fold P(removed) per row, and the pipeline fitted on every row.
 
-    Returns out-of-fold P(removed) and the fitted pipeline (classifier refit on all rows).
-    Tf-idf vocabularies see every row (no labels), which is the usual trade for speed.
+    Every fold fits its own vocabularies and classifier on its training rows, so the
+    scores (and the threshold chosen on them) are what unseen comments would get.
     """
     pipe = clone(pipeline)
     start = time.perf_counter()
-    cleaned = pipe.named_steps["clean"].fit_transform(texts)
-    matrix = pipe.named_steps["features"].fit_transform(cleaned)
+    features: TextFeatures = pipe.named_steps["features"]
+    analyzed = features.analyze(pipe.named_steps["clean"].fit_transform(texts))
+    report(f"tokenized {len(texts):,} rows in {time.perf_counter() - start:.1f}s")
+    splits = stratified_splits(labels, folds)
+    start = time.perf_counter()
+    oof = out_of_fold(features, pipe.named_steps["clf"], analyzed, labels, splits, n_jobs)
+    report(f"{len(splits)}-fold out-of-fold scores in {time.perf_counter() - start:.1f}s")
+    start = time.perf_counter()
+    matrix = features.fit_analyzed(analyzed)
+    pipe.named_steps["clf"].fit(matrix, labels)
     report(
-        f"features: {matrix.shape[1]:,} columns for {matrix.shape[0]:,} rows "
+        f"final model: {matrix.shape[1]:,} columns for {matrix.shape[0]:,} rows "
         f"in {time.perf_counter() - start:.1f}s"
     )
-    counts = np.bincount(labels, minlength=2)
-    k = int(min(folds, counts.min()))
-    if k < 2:
-        raise DataError("each class needs at least 2 rows to choose a threshold")
-    start = time.perf_counter()
-    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
-    clf = pipe.named_steps["clf"]
-    oof = cross_val_predict(clf, matrix, labels, cv=cv, method="predict_proba", n_jobs=n_jobs)
-    report(f"{k}-fold out-of-fold scores in {time.perf_counter() - start:.1f}s")
-    start = time.perf_counter()
-    clf.fit(matrix, labels)
-    report(f"final classifier in {time.perf_counter() - start:.1f}s")
-    return np.asarray(oof[:, 1]), pipe
+    return oof, pipe
 
 
 @dataclass
@@ -89,7 +79,7 @@ def train(
     target_precision: float | None = None,
     target_recall: float | None = None,
     name: str = "moderation",
-    report: Reporter = _quiet,
+    report: Reporter = quiet,
 ) -> TrainResult:
     """Train ``preset`` on ``data``; the threshold comes from out-of-fold predictions."""
     pipeline = build_pipeline(preset, spacy_model, n_process)
@@ -99,7 +89,7 @@ def train(
     created = datetime.now(UTC)
     digest = hashlib.sha256(f"{data.sha256}{preset}{created.isoformat()}".encode()).hexdigest()
     model = TextModel(
-        pipeline=fitted,  # type: ignore[arg-type]
+        pipeline=fitted,
         threshold=threshold,
         preset=preset,
         name=name,
