@@ -9,6 +9,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
 
 from modstream.errors import ArtifactError
 from modstream.model import TextModel, load_model, read_manifest, save_model, train_model
@@ -117,3 +118,49 @@ def test_failed_overwrite_keeps_the_previous_artifact(model: TextModel, tmp_path
         save_model(model, target)
     assert (target / MANIFEST).read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def _all_params(model: TextModel) -> dict[str, dict]:
+    """``get_params(deep=False)`` of every step and of every fitted feature block."""
+    steps = {name: step.get_params(deep=False) for name, step in model.pipeline.steps}
+    features = model.features
+    for block in ("word_", "char_", "shape_"):
+        fitted = getattr(features, block)
+        steps[f"features.{block}"] = None if fitted is None else fitted.get_params(deep=False)
+    return steps
+
+
+def test_every_estimator_parameter_survives_a_round_trip(tmp_path: Path) -> None:
+    from modstream.demo import demo_dataset
+
+    for preset in ("default", "article"):
+        model = train_model(demo_dataset(200), preset, n_jobs=1)
+        model.classifier.set_params(tol=3e-4, class_weight={0: 1.0, 1: 2.5})
+        loaded = load_model(save_model(model, tmp_path / preset))
+        assert _all_params(loaded) == _all_params(model)
+
+
+def test_a_parameter_this_version_does_not_know_is_refused(copy: Path) -> None:
+    from modstream.model.artifact import _manifest_checksum
+
+    manifest = json.loads((copy / MANIFEST).read_text())
+    manifest["pipeline"]["features"]["blocks"]["char"]["params"]["lowercase_first"] = True
+    manifest["manifest_sha256"] = _manifest_checksum(manifest)
+    (copy / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="incompatible artifact"):
+        load_model(copy)
+
+
+def test_an_estimator_modstream_cannot_restore_is_not_saved(
+    model: TextModel, tmp_path: Path
+) -> None:
+    from sklearn.svm import LinearSVC
+
+    foreign = TextModel(
+        pipeline=Pipeline([*model.pipeline.steps[:2], ("clf", LinearSVC())]),
+        threshold=0.5,
+        preset="custom",
+    )
+    with pytest.raises(ArtifactError, match="only LogisticRegression"):
+        save_model(foreign, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []

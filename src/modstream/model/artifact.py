@@ -30,7 +30,7 @@ from modstream.model.codec import decode_pipeline, encode_pipeline
 from modstream.model.textmodel import CLASS_NAMES, TextModel
 
 FORMAT = "modstream-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VOCABULARY = "vocabulary.json"
 ARRAYS = "arrays.npz"

@@ -1,7 +1,10 @@
-"""Fitted pipeline ⇄ (JSON parameters, vocabularies, NumPy arrays), with no pickling.
+"""Fitted pipeline ⇄ (JSON description, vocabularies, NumPy arrays), with no pickling.
 
-Only the pieces modstream builds are encodable: ``CleanTextTransformer``, ``TextFeatures``
-and ``LogisticRegression``. Anything else is refused rather than serialised opaquely.
+Every estimator is described by its type and all of its constructor parameters
+(``get_params``), including the blocks ``TextFeatures`` builds while fitting, so a
+changed default in a later version cannot silently change a loaded model. Learned
+state (vocabularies, idf, scaling, weights) goes to the vocabulary file and arrays.
+Only the estimators modstream builds are encodable; anything else is refused.
 """
 
 from __future__ import annotations
@@ -9,95 +12,123 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from modstream.errors import ArtifactError
-from modstream.model.features import TextFeatures, word_vectorizer
+from modstream.model.features import TextFeatures
+from modstream.model.params import build, encode_params
 from modstream.text.charngrams import WordCharTfidf
 from modstream.text.clean import CleanTextTransformer
+from modstream.text.shape import SHAPE_NAMES, ShapeFeatures
 
-_FEATURE_KEYS = (
-    "tokenizer",
-    "spacy_model",
-    "word_ngram_range",
-    "word_max_features",
-    "word_sublinear_tf",
-    "char_ngram_range",
-    "char_max_features",
-)
+Vocab = dict[str, list[str]]
+Arrays = dict[str, np.ndarray]
+_BLOCKS: dict[str, type] = {
+    "word": TfidfVectorizer,
+    "char": WordCharTfidf,
+    "shape": ShapeFeatures,
+}
+_STEPS: dict[str, type] = {
+    "clean": CleanTextTransformer,
+    "features": TextFeatures,
+    "clf": LogisticRegression,
+}
 
 
-def encode_pipeline(pipeline: Pipeline) -> tuple[dict, dict, dict[str, np.ndarray]]:
+def _described(estimator: Any, where: str) -> dict[str, Any]:
+    return {"type": type(estimator).__name__, "params": encode_params(estimator, where)}
+
+
+def _built(description: dict[str, Any], cls: type, where: str) -> Any:
+    if description.get("type") != cls.__name__:
+        raise ArtifactError(
+            f"{where} is a {description.get('type')!r}; this version reads {cls.__name__} "
+            "there: incompatible artifact, retrain the model"
+        )
+    return build(cls, description["params"], where)
+
+
+def encode_pipeline(pipeline: Pipeline) -> tuple[dict, Vocab, Arrays]:
+    """The JSON description, vocabularies and arrays of a fitted pipeline."""
+    names = [name for name, _ in pipeline.steps]
+    if names != list(_STEPS):
+        raise ArtifactError(f"cannot save a pipeline with steps {names}")
+    for name, cls in _STEPS.items():
+        if type(pipeline.named_steps[name]) is not cls:
+            found = type(pipeline.named_steps[name]).__name__
+            raise ArtifactError(f"cannot save a {found} as step {name!r}: only {cls.__name__}")
     features: TextFeatures = pipeline.named_steps["features"]
-    clf = pipeline.named_steps["clf"]
-    if not isinstance(clf, LogisticRegression):
-        raise ArtifactError(f"cannot save a {type(clf).__name__}: only logistic regression")
-    params = {k: getattr(features, k) for k in _FEATURE_KEYS}
-    params["classifier"] = {"type": "logistic_regression", "classes": clf.classes_.tolist()}
-    vocab: dict[str, list[str]] = {}
-    arrays: dict[str, np.ndarray] = {
+    clf: LogisticRegression = pipeline.named_steps["clf"]
+    description = {name: _described(pipeline.named_steps[name], name) for name in _STEPS}
+    description["features"]["blocks"] = {}
+    vocab: Vocab = {}
+    arrays: Arrays = {
         "coef": np.asarray(clf.coef_, dtype=np.float64),
         "intercept": np.asarray(clf.intercept_, dtype=np.float64),
     }
-    if features.word_ is not None:
-        vocab["word"] = features.word_.get_feature_names_out().tolist()
-        arrays["word_idf"] = np.asarray(features.word_.idf_, dtype=np.float64)
-    if features.char_ is not None:
-        by_index = sorted(features.char_.vocabulary_.items(), key=lambda kv: kv[1])
-        vocab["char"] = [g for g, _ in by_index]
-        arrays["char_idf"] = np.asarray(features.char_.idf_, dtype=np.float64)
-    return params, vocab, arrays
+    for block, estimator in _fitted_blocks(features).items():
+        description["features"]["blocks"][block] = _described(estimator, f"features.{block}")
+        if block == "shape":
+            arrays["shape_mean"], arrays["shape_scale"] = estimator.mean_, estimator.scale_
+        else:
+            by_index = sorted(estimator.vocabulary_.items(), key=lambda kv: kv[1])
+            vocab[block] = [term for term, _ in by_index]
+            arrays[f"{block}_idf"] = np.asarray(estimator.idf_, dtype=np.float64)
+    description["clf"]["classes"] = clf.classes_.tolist()
+    return description, vocab, arrays
 
 
-def _tuple(value: Any) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    low, high = value
-    return (int(low), int(high))
+def _fitted_blocks(features: TextFeatures) -> dict[str, Any]:
+    found = {"word": features.word_, "char": features.char_, "shape": features.shape_}
+    return {name: block for name, block in found.items() if block is not None}
 
 
-def decode_pipeline(params: dict, vocab: dict, arrays: dict[str, np.ndarray]) -> Pipeline:
-    word_range = _tuple(params["word_ngram_range"])
-    char_range = _tuple(params["char_ngram_range"])
-    features = TextFeatures(
-        tokenizer=params["tokenizer"],
-        spacy_model=params["spacy_model"],
-        word_ngram_range=word_range,
-        word_max_features=params["word_max_features"],
-        word_sublinear_tf=bool(params["word_sublinear_tf"]),
-        char_ngram_range=char_range,
-        char_max_features=params["char_max_features"],
-    )
-    features.word_ = None
-    features.char_ = None
-    width = 0
-    if word_range is not None:
-        terms = vocab["word"]
-        word = word_vectorizer(word_range, None, features.word_sublinear_tf, vocabulary=terms)
-        _check_len("word_idf", arrays["word_idf"], len(terms))
-        word.idf_ = arrays["word_idf"]
-        features.word_ = word
-        width += len(terms)
-    if char_range is not None:
-        grams = vocab["char"]
-        char = WordCharTfidf(ngram_range=char_range, max_features=params["char_max_features"])
-        _check_len("char_idf", arrays["char_idf"], len(grams))
-        char.vocabulary_ = {g: i for i, g in enumerate(grams)}
-        char.idf_ = arrays["char_idf"]
-        features.char_ = char
-        width += len(grams)
-    features.n_features_in_ = 1
-    clf = LogisticRegression()
+def decode_pipeline(description: dict, vocab: Vocab, arrays: Arrays) -> Pipeline:
+    """The fitted pipeline that ``encode_pipeline`` described; ``ArtifactError`` if inconsistent."""
+    if set(description) != set(_STEPS):
+        raise ArtifactError(f"pipeline steps {sorted(description)} are not {list(_STEPS)}")
+    clean = _built(description["clean"], CleanTextTransformer, "clean").fit([])
+    features = _decode_features(description["features"], vocab, arrays)
+    width = sum(features.block_widths().values())
+    clf = _built(description["clf"], LogisticRegression, "clf")
     coef = arrays["coef"]
     if coef.shape != (1, width):
         raise ArtifactError(f"classifier weights have shape {coef.shape}, expected (1, {width})")
     clf.coef_ = coef
     clf.intercept_ = arrays["intercept"]
-    clf.classes_ = np.asarray(params["classifier"]["classes"])
+    clf.classes_ = np.asarray(description["clf"]["classes"])
     clf.n_features_in_ = width
-    clean = CleanTextTransformer().fit([])
     return Pipeline([("clean", clean), ("features", features), ("clf", clf)])
+
+
+def _decode_features(description: dict, vocab: Vocab, arrays: Arrays) -> TextFeatures:
+    features: TextFeatures = _built(description, TextFeatures, "features")
+    wanted = {
+        "word": features.word_ngram_range is not None,
+        "char": features.char_ngram_range is not None,
+        "shape": features.shape_weight is not None,
+    }
+    blocks = description.get("blocks", {})
+    if set(blocks) != {name for name, on in wanted.items() if on}:
+        raise ArtifactError(f"feature blocks {sorted(blocks)} do not match the feature settings")
+    features.word_ = features.char_ = features.shape_ = None
+    for name, block in blocks.items():
+        estimator = _built(block, _BLOCKS[name], f"features.{name}")
+        if name == "shape":
+            for attr in ("mean", "scale"):
+                _check_len(f"shape_{attr}", arrays[f"shape_{attr}"], len(SHAPE_NAMES))
+            estimator.mean_, estimator.scale_ = arrays["shape_mean"], arrays["shape_scale"]
+            estimator.n_features_in_ = 1
+        else:
+            terms = vocab[name]
+            _check_len(f"{name}_idf", arrays[f"{name}_idf"], len(terms))
+            estimator.vocabulary_ = {term: i for i, term in enumerate(terms)}
+            estimator.idf_ = arrays[f"{name}_idf"]
+        setattr(features, f"{name}_", estimator)
+    features.n_features_in_ = 1
+    return features
 
 
 def _check_len(name: str, array: np.ndarray, expected: int) -> None:
