@@ -3,12 +3,17 @@ metrics and the OpenAPI document, against a real server process."""
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+import requests
 
 from tests.integration.serve_fixtures import Server, running_server
 
@@ -106,6 +111,38 @@ def test_body_over_the_limit_is_413(client: httpx.Client) -> None:
     reply = client.post("/api/v1.0/predictions", json={"strData": "x" * 1_100_000})
     assert reply.status_code == 413
     assert reply.json()["status"]["code"] == 413
+
+
+BIG_BODY = json.dumps({"strData": "x" * 5_000_000}).encode()
+
+
+def _post_with(client: str, url: str) -> tuple[int, dict[str, Any]]:
+    """POST the 5 MB body the way each ordinary Python client does it."""
+    headers = {"content-type": "application/json"}
+    if client == "urllib":  # sends Connection: close and the whole body before reading
+        request = urllib.request.Request(url, data=BIG_BODY, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+    if client == "requests":
+        answer = requests.post(url, data=BIG_BODY, headers=headers, timeout=60)
+        return answer.status_code, answer.json()
+    chunks = (BIG_BODY[i : i + 65536] for i in range(0, len(BIG_BODY), 65536))
+    content = BIG_BODY if client == "httpx" else chunks  # chunked: no Content-Length
+    answer = httpx.post(url, content=content, headers=headers, timeout=60)
+    return answer.status_code, answer.json()
+
+
+@pytest.mark.parametrize("client", ["urllib", "requests", "httpx", "httpx-chunked"])
+def test_a_5_mb_body_gets_a_413_every_client_can_read(server: Server, client: str) -> None:
+    status, body = _post_with(client, f"{server.url}/api/v1.0/predictions")
+    assert status == 413
+    assert body["status"]["reason"] == "PAYLOAD_TOO_LARGE"
+    assert "limit of 1048576" in body["status"]["info"]
+    status, body = _post_with(client, f"{server.url}/v2/models/moderation/infer")
+    assert status == 413 and "limit" in body["error"]
 
 
 def test_unknown_route_is_404_in_protocol_form(client: httpx.Client) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from modstream import metrics
@@ -27,6 +27,8 @@ log = logging.getLogger("modstream.rest")
 
 Handler = Callable[[Request], Awaitable[Response]]
 ErrorEncoder = Callable[[ModstreamError], dict[str, Any]]
+# The most of an oversized body read (and dropped) so its sender can see the 413.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 ENCODERS: dict[str, ErrorEncoder] = {
     "seldon": seldon_codec.encode_error,
     "v2": v2_codec.encode_error,
@@ -40,18 +42,38 @@ def json_response(
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+    """The request body; ``PayloadTooLarge`` once it passes ``limit`` bytes.
+
+    An oversized body is still read to its end (and dropped): clients such as urllib,
+    requests and httpx send the whole body before they read the answer, and a server that
+    closes on unread data makes their kernel see a reset instead of the 413.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        if "100-continue" not in request.headers.get("expect", "").lower():
+            await _drain(request.stream())  # else the client waits for our word to send
         raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    stream = request.stream()
+    async for chunk in stream:
         size += len(chunk)
         if size > limit:
+            await _drain(stream, size)
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _drain(stream: AsyncIterator[bytes], size: int = 0) -> None:
+    """Read and drop what is left of a body, up to ``DRAIN_LIMIT_BYTES`` in all."""
+    try:
+        async for chunk in stream:
+            size += len(chunk)
+            if size > DRAIN_LIMIT_BYTES:
+                return  # the 413 goes out with Connection: close; past this, a reset is fair
+    except ClientDisconnect:
+        return
 
 
 async def read_seldon_json(request: Request, limit: int) -> object:
@@ -110,11 +132,15 @@ def error_response(
     where = f"{request.method} {request.url.path}"
     request_id = getattr(request.state, "puid", None) or header_id(request)
     if not isinstance(exc, ModstreamError):
-        log.error("unexpected failure on %s (request id %s)", where, request_id, exc_info=exc)
+        log.error(
+            "unexpected failure on %s (request id %s)", where, request_id or "-", exc_info=exc
+        )
         exc = ModstreamError(f"internal error: {exc}")
     elif exc.status >= 500:
         log.error("%s failed (request id %s): %s", where, request_id or "-", exc.message)
     if exc.status >= 500 and request_id:
         message = f"{exc.message} (request id {request_id})"
         exc = type(exc)(message, status=exc.status, reason=exc.reason)
+    if exc.status == 413:  # the body may be partly unread: this connection is done
+        headers = {**(headers or {}), "connection": "close"}
     return json_response(ENCODERS[protocol](exc), exc.status, headers=headers)
