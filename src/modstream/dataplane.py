@@ -184,9 +184,10 @@ class DataPlane:
         texts = [text for item in batch for text in item.texts]
         try:
             scores = await loop.run_in_executor(self._executor, self.score, texts)
-        except ModelError as exc:
-            if len(batch) == 1:
-                _settle(batch[0].future, exc)
+        except Exception as exc:  # the batcher must outlive any failure, even a bug
+            if len(batch) == 1 or not isinstance(exc, ModelError):
+                for item in batch:
+                    _settle(item.future, exc)
                 return
             # one bad request must not fail its neighbours: score each on its own
             log.warning("merged batch of %d requests failed; retrying one by one", len(batch))

@@ -52,13 +52,16 @@ class Server:
         return self.process.stdout.read() if self.process.poll() is not None else ""
 
 
-def start_server(model_dir: Path, *extra: str, timeout: float = 60.0) -> Server:
-    """Start ``modstream serve`` and wait until ``/v2/health/ready`` answers 200."""
+def start_server(
+    model_dir: Path, *extra: str, module: str = "modstream", timeout: float = 60.0
+) -> Server:
+    """Start ``modstream serve`` (or ``python -m module serve ...``, which takes the same
+    arguments) and wait until ``/v2/health/ready`` answers 200."""
     http_port, grpc_port = free_port(), free_port()
     command = [
         sys.executable,
         "-m",
-        "modstream",
+        module,
         "serve",
         "--model",
         str(model_dir),

@@ -77,3 +77,28 @@ def test_trace_and_explain_cut_long_texts_like_score(model: TextModel) -> None:
     plane = DataPlane(model, max_text_chars=10)
     assert plane.trace("x" * 50)["input"] == "x" * 10
     assert len(plane.explain(["x" * 50, "fine"], top=3)) == 2
+
+
+def test_the_batcher_outlives_a_failure_that_is_not_a_model_error(model: TextModel) -> None:
+    plane = DataPlane(model)
+    real = plane.score
+    failures = iter([RuntimeError("a bug")])
+
+    def flaky(texts: list[str]) -> Scores:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real(texts)
+
+    plane.score = flaky  # type: ignore[method-assign]
+
+    async def scenario() -> Scores:
+        await plane.start()
+        try:
+            with pytest.raises(RuntimeError, match="a bug"):
+                await plane.score_batched(["first"])
+            return await plane.score_batched(["second"])
+        finally:
+            await plane.stop()
+
+    assert len(asyncio.run(scenario())) == 1
