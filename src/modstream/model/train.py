@@ -17,6 +17,7 @@ from modstream.model.crossval import Reporter, out_of_fold, quiet, stratified_sp
 from modstream.model.features import TextFeatures
 from modstream.model.metrics import evaluate_scores
 from modstream.model.presets import build_pipeline
+from modstream.model.reference import REFERENCE_KEY, build_reference
 from modstream.model.textmodel import TextModel
 from modstream.model.threshold import choose_threshold
 
@@ -104,6 +105,7 @@ def train(
             "target_precision": target_precision,
             "target_recall": target_recall,
             "spacy_model": spacy_model,
+            REFERENCE_KEY: build_reference(data.texts, data.labels, oof, threshold),
         },
         created_at=created.isoformat(),
     )
