@@ -17,6 +17,13 @@ ERROR_STATUS = "modstream.error.status"
 ERROR_MESSAGE = "modstream.error.message"
 ERROR_TIME = "modstream.error.time"
 VALUE_DROPPED = "modstream.error.value-dropped"
+# The moderation loop: where a comment was posted, and what the monitor needs without the text
+# (comma-separated, one value per text of the record).
+COMMUNITY = "modstream.community"
+MODEL_ROLE = "modstream.model.role"
+MODEL_THRESHOLD = "modstream.model.threshold"
+TEXT_CHARS = "modstream.text.chars"
+TEXT_OOV = "modstream.text.oov"
 
 
 def source_headers(message: Any) -> Headers:
