@@ -12,7 +12,11 @@ from modstream.model import TextModel, load_model, save_model, train_model
 # The Apache Kafka harness's fixtures (``kafka``, ``kafka_cluster``) and failure-log hook.
 pytest_plugins = ("tests.kafka.fixtures",)
 
-DEV_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
+# ../shared beside the checkout; a git worktree one level deeper finds it one level up.
+_CANDIDATES = [
+    p / "shared" / "data" / "rscience_dev.csv" for p in Path(__file__).resolve().parents[2:4]
+]
+DEV_CSV = next((c for c in _CANDIDATES if c.is_file()), _CANDIDATES[0])
 
 needs_dev_data = pytest.mark.skipif(
     not DEV_CSV.is_file(),

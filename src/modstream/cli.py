@@ -30,6 +30,7 @@ COMMANDS = (
     "up",
     "models",
     "policy",
+    "monitor",
 )
 
 

@@ -7,6 +7,7 @@ Every setting has a ``MODSTREAM_`` environment variable; the names Seldon Core u
 from __future__ import annotations
 
 from modstream.settings.data import DataSettings
+from modstream.settings.monitor import MonitorSettings
 from modstream.settings.policy import PolicySettings
 from modstream.settings.registry import RegistrySettings
 from modstream.settings.serve import ServeSettings
@@ -15,6 +16,7 @@ from modstream.settings.up import UpSettings
 
 __all__ = [
     "DataSettings",
+    "MonitorSettings",
     "PolicySettings",
     "RegistrySettings",
     "ServeSettings",

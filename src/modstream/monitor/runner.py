@@ -1,0 +1,278 @@
+"""``modstream monitor`` on Kafka: read predictions and decisions, tick, snapshot, publish.
+
+One process reads every partition of the prediction topics (output, and shadow when
+given) and of the decisions topic by assignment, not by consumer group: the offsets it
+has read live in its snapshot, next to the state they produced, so a restart after
+``kill -9`` seeks to exactly where the snapshot left off. Before each snapshot the
+producer is flushed (dead letters, metrics and alerts of the records before it are
+acknowledged); if anything was not, the monitor goes back to its last snapshot and reads
+those records again instead of writing a snapshot that would skip them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    Producer,
+    TopicPartition,
+)
+
+from modstream.monitor.contract import BadDecision, DecisionBatch, parse_decision
+from modstream.monitor.core import Monitor, alert_record
+from modstream.monitor.drift import DriftAlert
+from modstream.monitor.predictions import PredictionBatch, UnreadablePrediction
+from modstream.monitor.prometheus import MonitorMetrics
+from modstream.monitor.snapshot import Offsets, load_snapshot, save_snapshot
+from modstream.settings.monitor import MonitorSettings
+from modstream.stream.deadletter import DeadLetter
+
+__all__ = ["MonitorRunner"]
+
+log = logging.getLogger(__name__)
+_POLL_S = 0.2
+
+
+class MonitorRunner:
+    """The Kafka loop around a ``Monitor``; ``report()`` may be called from other threads."""
+
+    def __init__(self, settings: MonitorSettings, new_monitor: Callable[[], Monitor]) -> None:
+        self.settings = settings
+        self.new_monitor = new_monitor
+        self.monitor = new_monitor()
+        self.metrics = MonitorMetrics()
+        self.lock = threading.RLock()
+        self.offsets: Offsets = {}
+        self.ready = threading.Event()
+        self.state_dir = Path(settings.state_dir) if settings.state_dir else None
+        self._assigned: set[tuple[str, int]] = set()
+        self._failures: list[str] = []
+        self.last_report: dict[str, Any] | None = None
+        self.consumer: Any = None
+        self.producer: Any = None
+
+    # -- lifecycle ------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Read, tick and snapshot until ``stop`` is set; then tick and snapshot once more."""
+        self._restore()
+        config = self.settings.client_config()
+        self.consumer = Consumer(
+            {
+                **config,
+                "group.id": "modstream-monitor",  # required by the client; nothing is committed
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 50,
+            }
+        )
+        self.producer = self._new_producer()
+        self._assign()
+        self.ready.set()
+        log.info("monitor reading %s", ", ".join(self._topics()))
+        try:
+            self._loop(stop)
+        finally:
+            self.ready.clear()
+            self._tick()
+            self._checkpoint()
+            self.consumer.close()
+            self.producer.flush(10.0)
+
+    def _loop(self, stop: threading.Event) -> None:
+        s = self.settings
+        next_tick = time.monotonic() + s.tick_s
+        next_snapshot = time.monotonic() + s.snapshot_s
+        while not stop.is_set():
+            messages = self.consumer.consume(s.records_per_poll, _POLL_S)
+            if messages:
+                self.apply(messages)
+            now = time.monotonic()
+            if now >= next_tick:
+                self._tick()
+                next_tick = now + s.tick_s
+            if now >= next_snapshot:
+                self._checkpoint()
+                self._assign()
+                next_snapshot = now + s.snapshot_s
+
+    def _new_producer(self) -> Producer:
+        return Producer({**self.settings.client_config(), "linger.ms": 20})
+
+    def _topics(self) -> list[str]:
+        s = self.settings
+        return [*s.prediction_topics, *([s.decisions_topic] if s.decisions_topic else [])]
+
+    # -- partitions and offsets -----------------------------------------------------
+    def _assign(self) -> None:
+        """Read every partition of every topic, new ones as they appear."""
+        found: list[TopicPartition] = []
+        metadata = self.consumer.list_topics(timeout=10.0)
+        for topic in self._topics():
+            meta = metadata.topics.get(topic)
+            if meta is None or meta.error is not None:
+                log.info(
+                    "topic %s does not exist yet; the monitor will read it once it does", topic
+                )
+                continue
+            for partition in meta.partitions:
+                if (topic, partition) not in self._assigned:
+                    offset = self.offsets.get(topic, {}).get(partition, OFFSET_BEGINNING)
+                    found.append(TopicPartition(topic, partition, offset))
+        if found:
+            self.consumer.incremental_assign(found)
+            self._assigned.update((tp.topic, tp.partition) for tp in found)
+
+    def _restore(self) -> None:
+        """Start from the snapshot (state and offsets together), or from scratch."""
+        monitor = self.new_monitor()
+        offsets = load_snapshot(self.state_dir, monitor) if self.state_dir else None
+        with self.lock:
+            self.monitor = monitor
+            self.offsets = offsets or {}
+            self.last_report = None
+        if offsets is not None:
+            log.info("monitor restored from %s (clock %s)", self.state_dir, monitor.state.now)
+
+    def _rewind(self) -> None:
+        """Back to the last snapshot: its state, and its offsets for every partition."""
+        log.warning(
+            "outputs not acknowledged (%s); reading again from the last snapshot",
+            self._failures[:3],
+        )
+        self._failures.clear()
+        self.producer.purge()
+        self.producer = self._new_producer()
+        self._restore()
+        self.consumer.assign(
+            [
+                TopicPartition(t, p, self.offsets.get(t, {}).get(p, OFFSET_BEGINNING))
+                for t, p in sorted(self._assigned)
+            ]
+        )
+
+    def _checkpoint(self) -> None:
+        undelivered = self.producer.flush(self.settings.snapshot_s)
+        if undelivered or self._failures:
+            self._failures.append(f"{undelivered} undelivered")
+            self._rewind()
+            return
+        if self.state_dir is not None:
+            with self.lock:
+                save_snapshot(self.state_dir, self.monitor, self.offsets)
+
+    # -- records --------------------------------------------------------------------
+    def apply(self, messages: list[Any]) -> None:
+        """Join one polled batch of records into the monitor."""
+        predictions, decisions = PredictionBatch(), DecisionBatch.empty()
+        for message in messages:
+            if message.error() is not None:
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer: %s", message.error().str())
+                continue
+            topic = message.topic()
+            if topic == self.settings.decisions_topic:
+                self._read_decision(message, decisions)
+            else:
+                self._read_prediction(message, predictions)
+            self.offsets.setdefault(topic, {})[message.partition()] = message.offset() + 1
+        with self.lock:
+            alerts = self.monitor.add_predictions(predictions)
+            self.monitor.add_decisions(decisions)
+        for alert in alerts:
+            self._publish_alert(alert)
+
+    def _read_decision(self, message: Any, batch: DecisionBatch) -> None:
+        try:
+            decision = parse_decision(
+                message.value(),
+                message.key(),
+                _timestamp_s(message),
+                max_skew_s=self.settings.max_skew_s,
+            )
+        except BadDecision as exc:
+            DeadLetter(self.producer, self.settings.dead_letter).send(message, exc, self._delivered)
+            self.metrics.records.labels(message.topic(), "dead_lettered").inc()
+            return
+        batch.add(decision)
+        self.metrics.records.labels(message.topic(), "read").inc()
+
+    def _read_prediction(self, message: Any, batch: PredictionBatch) -> None:
+        try:
+            batch.add(
+                message.key(), message.value(), message.headers(), int(_timestamp_s(message) * 1000)
+            )
+        except UnreadablePrediction as exc:
+            log.warning(
+                "unreadable prediction %s[%d]@%d: %s",
+                message.topic(),
+                message.partition(),
+                message.offset(),
+                exc,
+            )
+            self.metrics.records.labels(message.topic(), "unreadable").inc()
+            return
+        self.metrics.records.labels(message.topic(), "read").inc()
+
+    def _delivered(self, error: KafkaError | None, _message: Any) -> None:
+        if error is not None:
+            self._failures.append(error.str())
+
+    # -- outputs --------------------------------------------------------------------
+    def report(self) -> dict[str, Any]:
+        """The report of the latest tick (safe to call from the REST thread).
+
+        Reports are computed once per tick, not per request: at a million labelled rows
+        one takes about a second, which readers polling a dashboard must not multiply.
+        """
+        with self.lock:
+            if self.last_report is None:
+                self.last_report = self.monitor.report()
+            return self.last_report
+
+    def _tick(self) -> None:
+        with self.lock:
+            report = self.last_report = self.monitor.tick(time.time())
+        self.metrics.update(report)
+        topic = self.settings.metrics_topic
+        if topic:
+            record = {
+                key: report[key] for key in ("clock", "windows", "versions", "drift", "totals")
+            }
+            record["wall"] = time.time()
+            self.producer.produce(
+                topic, key=b"tick", value=orjson.dumps(record), on_delivery=self._delivered
+            )
+            self.producer.poll(0)
+
+    def _publish_alert(self, alert: DriftAlert) -> None:
+        record = alert_record(alert, self.monitor.drift.thresholds)
+        verb = "RAISED" if alert.raised else "cleared"
+        log.warning(
+            "drift alert %s for version %s: %s %s",
+            verb,
+            alert.version,
+            alert.breached,
+            alert.statistics,
+        )
+        if self.settings.alerts_topic:
+            self.producer.produce(
+                self.settings.alerts_topic,
+                key=alert.version.encode(),
+                value=orjson.dumps(record),
+                on_delivery=self._delivered,
+            )
+
+
+def _timestamp_s(message: Any) -> float:
+    kind, ms = message.timestamp()
+    return ms / 1000.0 if kind != 0 and ms > 0 else time.time()
