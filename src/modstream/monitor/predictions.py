@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from modstream.errors import InvalidInput
+from modstream.protocol.documents import response_probabilities
 from modstream.stream import headers as h
 
-__all__ = ["PredictionBatch", "UnreadablePrediction", "response_probabilities"]
+__all__ = ["PredictionBatch", "UnreadablePrediction"]
 
 NAN = math.nan
 
@@ -31,17 +32,11 @@ class UnreadablePrediction(InvalidInput):
     reason = "UNREADABLE_PREDICTION"
 
 
-def response_probabilities(doc: Any) -> list[float]:
-    """P(removed) per text of a Seldon (ndarray or tensor) or V2 response document."""
+def _p_removed(doc: Any) -> list[float]:
     try:
-        data = doc.get("data")
-        if isinstance(data, dict) and "ndarray" in data:
-            return [float(row[1]) for row in data["ndarray"]]
-        if isinstance(data, dict) and "tensor" in data:
-            return [float(x) for x in data["tensor"]["values"][1::2]]
-        return [float(x) for x in doc["outputs"][0]["data"][1::2]]
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise UnreadablePrediction(f"not a Seldon or V2 prediction: {exc!r}") from exc
+        return [row[1] for row in response_probabilities(doc)]
+    except InvalidInput as exc:
+        raise UnreadablePrediction(f"not a Seldon or V2 prediction: {exc.message}") from exc
 
 
 def _tags(doc: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +95,7 @@ class PredictionBatch:
             raise UnreadablePrediction(f"the output record is not JSON: {exc}") from exc
         if not isinstance(doc, dict):
             raise UnreadablePrediction("the output record is not a JSON object")
-        probabilities = response_probabilities(doc)
+        probabilities = _p_removed(doc)
         head = {k: (v or b"").decode("utf-8", "replace") for k, v in headers or []}
         tags = _tags(doc)
         ident = key.decode("utf-8", "replace") if key else _response_id(doc)
