@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,27 +13,13 @@ from confluent_kafka import Producer
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from modstream.broker import EmbeddedBroker, free_port
-from modstream.monitor.service import run_monitor
 from modstream.monitor.snapshot import FILENAME
 from modstream.settings.monitor import MonitorSettings
+from tests.integration.monitor_fixtures import running_monitor
 from tests.integration.stream_fixtures import header_map, read, unique, wait_for
 from tests.unit.monitor_records import T0, answer_headers, iso, seldon_answer
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def running_monitor(settings: MonitorSettings) -> Iterator[str]:
-    """``modstream monitor``'s service in a thread; yields its base URL."""
-    stop = threading.Event()
-    thread = threading.Thread(target=run_monitor, args=(settings, stop), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{settings.port}"
-    finally:
-        stop.set()
-        thread.join(60)
-        assert not thread.is_alive()
 
 
 def _produce(broker: EmbeddedBroker, records: list[tuple[str, bytes | None, bytes, list]]) -> None:

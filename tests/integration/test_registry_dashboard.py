@@ -71,7 +71,10 @@ def test_the_panel_lists_versions_and_changes_roles(
 ) -> None:
     one, two = (v.version for v in versions)
     listing = httpx.get(f"{dashboard}/api/models", timeout=30).json()
-    assert [(v["version"], v["role"]) for v in listing["versions"]] == [(two, "-"), (one, "champion")]
+    assert [(v["version"], v["role"]) for v in listing["versions"]] == [
+        (two, "-"),
+        (one, "champion"),
+    ]
     assert [h["event"] for h in listing["history"]] == ["published", "champion", "published"]
     answer = httpx.post(f"{dashboard}/api/models/shadow", json={"version": two}, timeout=30)
     assert answer.status_code == 200 and roles(published)[two] == ["shadow"]
