@@ -31,6 +31,8 @@ COMMANDS = (
     "models",
     "policy",
     "monitor",
+    "export",
+    "retune",
 )
 
 

@@ -9,25 +9,16 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from confluent_kafka import Producer
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from modstream.broker import EmbeddedBroker, free_port
 from modstream.monitor.snapshot import FILENAME
 from modstream.settings.monitor import MonitorSettings
-from tests.integration.monitor_fixtures import running_monitor
+from tests.integration.monitor_fixtures import produce_records, running_monitor
 from tests.integration.stream_fixtures import header_map, read, unique, wait_for
 from tests.unit.monitor_records import T0, answer_headers, iso, seldon_answer
 
 pytestmark = pytest.mark.integration
-
-
-def _produce(broker: EmbeddedBroker, records: list[tuple[str, bytes | None, bytes, list]]) -> None:
-    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 5})
-    for topic, key, value, headers in records:
-        producer.produce(topic, key=key, value=value, headers=headers)
-        producer.poll(0)
-    assert producer.flush(30) == 0
 
 
 def _report_when(url: str, done: Any) -> dict[str, Any]:
@@ -90,7 +81,7 @@ def test_predictions_and_decisions_become_numbers_everywhere(
     bad = [(b"t1_x", b"{not json"), (b"t1_y", b'{"removed": true, "at": "2026-01-01T00:00:00Z"}'),
            (b"t1_z", json.dumps({"id": "t1_other", "removed": True, "at": iso(T0)}).encode())]  # fmt: skip
     records += [(topics["decisions"], key, value, []) for key, value in bad]
-    _produce(broker, [records[i] for i in rng.permutation(len(records))])
+    produce_records(broker, None, [records[i] for i in rng.permutation(len(records))])
 
     settings = _settings(broker, topics, tmp_path)
     with running_monitor(settings) as url:
@@ -140,10 +131,12 @@ def test_a_restart_continues_from_the_snapshot_and_counts_nothing_twice(
         return out
 
     settings = _settings(broker, topics, tmp_path)
-    _produce(broker, batch(0, 300))
+    produce_records(broker, None, batch(0, 300))
     with running_monitor(settings) as url:
         _report_when(url, lambda t: t["decisions_read"] == 300 and t["predictions_read"] == 300)
-    _produce(broker, batch(300, 350) + batch(0, 10))  # new comments, and 10 redeliveries
+    produce_records(
+        broker, None, batch(300, 350) + batch(0, 10)
+    )  # new comments, and 10 redeliveries
     with running_monitor(settings) as url:
         report = _report_when(url, lambda t: t["decisions_read"] == 360)
     totals = report["totals"]

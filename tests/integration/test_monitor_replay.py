@@ -35,7 +35,7 @@ from modstream.monitor.snapshot import FILENAME
 from modstream.settings import StreamSettings
 from modstream.settings.monitor import MonitorSettings
 from tests.conftest import DEV_CSV, needs_dev_data
-from tests.integration.monitor_fixtures import running_monitor
+from tests.integration.monitor_fixtures import produce_records, running_monitor
 from tests.integration.stream_fixtures import read, running_worker, unique, wait_for
 from tests.unit.monitor_records import iso, same_numbers
 
@@ -111,21 +111,6 @@ def _decisions(
         else:
             rows.append({"id": key, "removed": bool(label), "source": "moderator", "at": iso(at)})
     return [rows[i] for i in rng.permutation(len(rows))]
-
-
-def _produce(broker: EmbeddedBroker, topic: str, records: list[tuple[bytes, bytes, list]]) -> None:
-    from confluent_kafka import Producer
-
-    producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 10})
-    for key, value, headers in records:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value, headers=headers)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        producer.poll(0)
-    assert producer.flush(60) == 0
 
 
 def _scores(broker: EmbeddedBroker, topic: str, n: int) -> dict[str, tuple[float, float]]:
@@ -221,18 +206,18 @@ def test_killed_twice_the_monitor_ends_with_scikit_learns_numbers(
         running_monitor(steady) as steady_url,
     ):
         killed.start()
-        _produce(
+        produce_records(
             broker, topics["decisions"], [records[i] for i in thirds[0][: len(thirds[0]) // 2]]
         )
-        _produce(broker, topics["comments"], comments[: n // 2])
-        _produce(
+        produce_records(broker, topics["comments"], comments[: n // 2])
+        produce_records(
             broker, topics["decisions"], [records[i] for i in thirds[0][len(thirds[0]) // 2 :]]
         )
         killed.kill_after(len(thirds[0]) // 2, snapshot)
-        _produce(broker, topics["decisions"], [records[i] for i in thirds[1]])
-        _produce(broker, topics["comments"], comments[n // 2 :])
+        produce_records(broker, topics["decisions"], [records[i] for i in thirds[1]])
+        produce_records(broker, topics["comments"], comments[n // 2 :])
         killed.kill_after(len(thirds[0]) + len(thirds[1]) // 2, snapshot)
-        _produce(broker, topics["decisions"], [records[i] for i in thirds[2]])
+        produce_records(broker, topics["decisions"], [records[i] for i in thirds[2]])
         outputs = {
             v: _scores(broker, topics[t], n)
             for v, t in (("champion", "predictions"), ("shadow", "shadow"))

@@ -7,6 +7,7 @@ import sys
 import time
 
 from modstream.datasets import Dataset, read_dataset
+from modstream.monitor.provenance import label_provenance
 
 
 def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
@@ -48,6 +49,7 @@ def load_labelled(args: argparse.Namespace, progress: Progress) -> Dataset:
         drop_boilerplate=args.drop_boilerplate,
         keep_duplicates=args.keep_duplicates,
     )
+    data.report.update(label_provenance(str(args.data), data.sha256))  # an export's labels
     r = data.report
     dropped = ", ".join(
         f"{r[k]} {k.removesuffix('_dropped')}"

@@ -81,7 +81,9 @@ def _admin(args: argparse.Namespace) -> Any:
 def _publish_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("artifact", metavar="DIR|URL", help="artifact directory or base URL")
     parser.add_argument("--sha256", help="SHA-256 of the artifact's manifest.json (URLs)")
-    parser.add_argument("--store", type=Path, help="copy it into this store (MODSTREAM_REGISTRY_STORE)")
+    parser.add_argument(
+        "--store", type=Path, help="copy it into this store (MODSTREAM_REGISTRY_STORE)"
+    )
     parser.add_argument("--promote", action="store_true", help="make it the champion too")
 
 

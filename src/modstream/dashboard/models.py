@@ -101,7 +101,7 @@ def _optional(body: dict[str, Any], name: str) -> str | None:
 def _version(body: dict[str, Any]) -> str:
     version = _optional(body, "version")
     if not version:
-        raise InvalidInput("which version? send {\"version\": ...}")
+        raise InvalidInput('which version? send {"version": ...}')
     return version
 
 

@@ -20,6 +20,7 @@ import orjson
 from modstream.errors import InvalidInput
 from modstream.protocol.documents import response_probabilities
 from modstream.stream import headers as h
+from modstream.stream.codec import record_id
 
 __all__ = ["PredictionBatch", "UnreadablePrediction"]
 
@@ -98,7 +99,7 @@ class PredictionBatch:
         probabilities = _p_removed(doc)
         head = {k: (v or b"").decode("utf-8", "replace") for k, v in headers or []}
         tags = _tags(doc)
-        ident = key.decode("utf-8", "replace") if key else _response_id(doc)
+        ident = record_id(key) or _response_id(doc)
         if not ident:
             raise UnreadablePrediction("the output record has neither a key nor a response id")
         n = len(probabilities)

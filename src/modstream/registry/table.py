@@ -100,9 +100,7 @@ def read_table(config: Config, topic: str, on_record: OnRecord, timeout: float =
         consumer.close()
 
 
-def append(
-    config: Config, topic: str, key: str, value: bytes | None, timeout: float = 15.0
-) -> int:
+def append(config: Config, topic: str, key: str, value: bytes | None, timeout: float = 15.0) -> int:
     """Write one record (``None``: a tombstone) to partition 0; returns its offset."""
     producer = Producer({**config, "enable.idempotence": True, "linger.ms": 0})
     result: list[Any] = []
