@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from modstream import metrics
-from modstream.errors import ModelError, NotReady
+from modstream.errors import ModelError, NotFound, NotReady
 from modstream.facts import ModelFacts, Scores
+from modstream.registry.modelset import ModelSet
 
 if TYPE_CHECKING:
     from modstream.model import Contribution, TextModel
@@ -34,6 +35,8 @@ DEFAULT_MAX_TEXT_CHARS = 100_000  # well under spaCy's 1,000,000-character limit
 class _Pending:
     texts: list[str]
     future: asyncio.Future[Scores]
+    comment_id: str | None = None  # decides champion or canary
+    version: str | None = None  # a version asked for by name (V2 versioned routes)
 
 
 class DataPlane:
@@ -41,13 +44,13 @@ class DataPlane:
 
     def __init__(
         self,
-        model: TextModel,
+        model: TextModel | ModelSet,
         *,
         max_batch_texts: int = 64,
         max_wait_ms: float = 2.0,
         max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
     ) -> None:
-        self.model = model
+        self._models = model if isinstance(model, ModelSet) else ModelSet(model)
         self.max_batch_texts = max(1, max_batch_texts)
         self.max_wait = max(0.0, max_wait_ms) / 1000.0
         self.max_text_chars = max_text_chars
@@ -57,7 +60,29 @@ class DataPlane:
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._busy = False
-        facts = model.facts
+        self.swap(self._models)
+
+    # -- the models: a set swapped whole, between calls (see modstream.registry) ----------
+    @property
+    def models(self) -> ModelSet:
+        """The champion, canary and shadow in use now; read once per batch, never mid-batch."""
+        return self._models
+
+    @property
+    def model(self) -> TextModel:
+        """The champion now."""
+        return self._models.champion
+
+    def facts_for(self, version: str | None) -> ModelFacts:
+        """The facts of loaded ``version`` (empty or ``None``: the champion); else ``NotFound``."""
+        if not version:
+            return self.facts
+        return _model_for(self._models, None, version).facts
+
+    def swap(self, models: ModelSet) -> None:
+        """Score with ``models`` from the next call or merged batch on."""
+        self._models = models
+        facts = models.champion.facts
         metrics.set_model_info(facts.name, facts.version, facts.preset)
 
     # -- facts about the model -------------------------------------------------------------
@@ -79,9 +104,10 @@ class DataPlane:
         }
 
     # -- scoring ---------------------------------------------------------------------------
-    def score(self, texts: list[str]) -> Scores:
-        """One vectorised model call, texts cut at ``max_text_chars``; ``ModelError`` if it fails."""
-        model, limit = self.model, self.max_text_chars  # one model for the whole call
+    def score(self, texts: list[str], model: TextModel | None = None) -> Scores:
+        """One vectorised model call (the champion's unless ``model`` is given), texts cut
+        at ``max_text_chars``; ``ModelError`` if it fails."""
+        model, limit = model or self.model, self.max_text_chars  # one model for the whole call
         truncated = tuple((i, len(text)) for i, text in enumerate(texts) if len(text) > limit)
         if truncated:
             metrics.TRUNCATED.inc(len(truncated))
@@ -97,11 +123,13 @@ class DataPlane:
         metrics.TEXTS.inc(len(texts))
         return Scores(proba, model.facts, limit, truncated)
 
-    def explain(self, texts: list[str], top: int = 5) -> list[list[Contribution]]:
+    def explain(
+        self, texts: list[str], top: int = 5, model: TextModel | None = None
+    ) -> list[list[Contribution]]:
         """Per text, the ``top`` n-grams or words that pushed its removal score most."""
         limit = self.max_text_chars
         try:
-            return self.model.explain([text[:limit] for text in texts], top)
+            return (model or self.model).explain([text[:limit] for text in texts], top)
         except Exception as exc:
             raise ModelError(f"the model could not explain {len(texts)} texts: {exc}") from exc
 
@@ -112,12 +140,18 @@ class DataPlane:
         except Exception as exc:
             raise ModelError(f"the model could not trace the text: {exc}") from exc
 
-    async def score_batched(self, texts: list[str]) -> Scores:
-        """Score ``texts``, merged with whatever other requests arrive at the same time."""
+    async def score_batched(
+        self, texts: list[str], *, comment_id: str | None = None, version: str | None = None
+    ) -> Scores:
+        """Score ``texts``, merged with whatever other requests arrive at the same time.
+
+        ``comment_id`` decides whether the champion or the canary answers (see
+        ``ModelSet.role_of``); ``version`` asks for one loaded version by name.
+        """
         if not self.ready or self._queue is None:
             raise NotReady("the model server is not ready")
         future: asyncio.Future[Scores] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(texts, future))
+        await self._queue.put(_Pending(texts, future, comment_id, version))
         return await future
 
     def record_feedback(self, protocol: str, reward: float | None, truth_rows: int) -> None:
@@ -180,10 +214,24 @@ class DataPlane:
         return batch
 
     async def _run(self, batch: list[_Pending]) -> None:
+        """Score a merged batch with one model set: one model call per model asked for."""
+        models = self._models
+        groups: dict[int, tuple[TextModel, list[_Pending]]] = {}
+        for item in batch:
+            try:
+                model = _model_for(models, item.comment_id, item.version)
+            except NotFound as exc:
+                _settle(item.future, exc)
+                continue
+            groups.setdefault(id(model), (model, []))[1].append(item)
+        for model, items in groups.values():
+            await self._run_with(model, items)
+
+    async def _run_with(self, model: TextModel, batch: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
         texts = [text for item in batch for text in item.texts]
         try:
-            scores = await loop.run_in_executor(self._executor, self.score, texts)
+            scores = await loop.run_in_executor(self._executor, self.score, texts, model)
         except Exception as exc:  # the batcher must outlive any failure, even a bug
             if len(batch) == 1 or not isinstance(exc, ModelError):
                 for item in batch:
@@ -192,13 +240,23 @@ class DataPlane:
             # one bad request must not fail its neighbours: score each on its own
             log.warning("merged batch of %d requests failed; retrying one by one", len(batch))
             for item in batch:
-                await self._run([item])
+                await self._run_with(model, [item])
             return
         start = 0
         for item in batch:
             end = start + len(item.texts)
             _settle(item.future, scores.slice(start, end))
             start = end
+
+
+def _model_for(models: ModelSet, comment_id: str | None, version: str | None) -> TextModel:
+    """The model that answers: the ``version`` asked for, else champion or canary."""
+    if version is None:
+        return models.model(models.role_of(comment_id))
+    for model in (models.champion, models.canary, models.shadow):
+        if model is not None and model.version == version:
+            return model
+    raise NotFound(f"version {version!r} is not loaded here ({models.describe()})")
 
 
 def _settle(future: asyncio.Future[Scores], result: Scores | BaseException) -> None:

@@ -18,6 +18,8 @@ import uvicorn
 
 from modstream.dataplane import DataPlane
 from modstream.grpc import seldon_service, v2_service
+from modstream.registry.modelset import ModelSet
+from modstream.registry.repository import ModelRepository, RegistryLink
 from modstream.rest import build_app
 from modstream.settings import ServeSettings
 
@@ -35,7 +37,7 @@ class _HttpServer(uvicorn.Server):
         yield
 
 
-def build_plane(model: TextModel, settings: ServeSettings) -> DataPlane:
+def build_plane(model: TextModel | ModelSet, settings: ServeSettings) -> DataPlane:
     return DataPlane(
         model,
         max_batch_texts=settings.max_batch_texts,
@@ -59,9 +61,11 @@ def _grpc_server(plane: DataPlane, settings: ServeSettings) -> grpc.aio.Server:
     return server
 
 
-def _http_server(plane: DataPlane, settings: ServeSettings) -> _HttpServer:
+def _http_server(
+    plane: DataPlane, settings: ServeSettings, repository: ModelRepository
+) -> _HttpServer:
     config = uvicorn.Config(
-        build_app(plane, max_body_bytes=settings.max_body_bytes),
+        build_app(plane, max_body_bytes=settings.max_body_bytes, repository=repository),
         host=settings.host,
         port=settings.http_port,
         lifespan="off",
@@ -72,23 +76,32 @@ def _http_server(plane: DataPlane, settings: ServeSettings) -> _HttpServer:
     return _HttpServer(config)
 
 
-async def serve(model: TextModel, settings: ServeSettings) -> None:
-    """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+async def serve(
+    model: TextModel | ModelSet, settings: ServeSettings, registry: RegistryLink | None = None
+) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully.
+
+    With ``registry`` the plane follows it: its swaps go to the plane between merged
+    batches, and the V2 repository routes drive it.
+    """
     plane = build_plane(model, settings)
+    if registry is not None:
+        registry.followed.manager.attach(plane.swap)
+    repository = ModelRepository(plane.facts.name, lambda: plane.models, registry)
     await plane.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    http = _http_server(plane, settings)
+    http = _http_server(plane, settings, repository)
     grpc_server = _grpc_server(plane, settings) if settings.grpc_port else None
     if grpc_server is not None:
         await grpc_server.start()
     http_task = asyncio.create_task(http.serve(), name="modstream-http")
     log.info(
         "serving model %s v%s: REST on %s:%d, gRPC on %s",
-        model.name,
-        model.version,
+        plane.facts.name,
+        plane.facts.version,
         settings.host,
         settings.http_port,
         f"{settings.host}:{settings.grpc_port}" if grpc_server else "(disabled)",
@@ -103,6 +116,8 @@ async def serve(model: TextModel, settings: ServeSettings) -> None:
     await asyncio.gather(*waits)
     stopped.cancel()
     await plane.stop()
+    if registry is not None:
+        registry.followed.stop()
     if http_task.exception() is None and not http.started:
         raise OSError(f"could not listen on {settings.host}:{settings.http_port}")
     log.info("stopped")

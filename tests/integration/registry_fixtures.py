@@ -13,7 +13,7 @@ from modstream.broker import EmbeddedBroker
 from modstream.demo import demo_dataset
 from modstream.model import read_manifest, save_model, train_model
 from modstream.model.artifact import ARRAYS
-from modstream.registry import Registry
+from modstream.registry.client import Registry
 from tests.integration.stream_fixtures import unique
 
 

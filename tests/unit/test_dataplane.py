@@ -28,9 +28,9 @@ def test_concurrent_batched_calls_are_merged_and_answered_in_order(model: TextMo
     calls: list[int] = []
     original = plane.score
 
-    def counting(texts: list[str]) -> Scores:
+    def counting(texts: list[str], model: TextModel | None = None) -> Scores:
         calls.append(len(texts))
-        return original(texts)
+        return original(texts, model)
 
     plane.score = counting  # type: ignore[method-assign]
 
@@ -84,11 +84,11 @@ def test_the_batcher_outlives_a_failure_that_is_not_a_model_error(model: TextMod
     real = plane.score
     failures = iter([RuntimeError("a bug")])
 
-    def flaky(texts: list[str]) -> Scores:
+    def flaky(texts: list[str], model: TextModel | None = None) -> Scores:
         failure = next(failures, None)
         if failure is not None:
             raise failure
-        return real(texts)
+        return real(texts, model)
 
     plane.score = flaky  # type: ignore[method-assign]
 

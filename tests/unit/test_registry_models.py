@@ -144,3 +144,34 @@ def test_manager_thread_follows_the_latest_wish(model_dir: Path, tmp_path: Path)
         assert manager.current is not None and swapped == [manager.current]
     finally:
         manager.stop()
+
+
+def test_the_data_plane_routes_by_comment_id_and_swaps_between_batches(
+    model: TextModel, other_dir: Path
+) -> None:
+    import asyncio
+
+    from modstream.dataplane import DataPlane
+    from modstream.errors import NotFound
+
+    other = load_model(other_dir)
+    plane = DataPlane(model)
+    ids = [f"c-{i}" for i in range(30)]
+
+    async def scenario() -> tuple[list[str], list[str], str]:
+        await plane.start()
+        try:
+            before = [(await plane.score_batched(["x"], comment_id=i)).model.version for i in ids]
+            plane.swap(ModelSet(model, canary=other, canary_percent=50.0))
+            after = [(await plane.score_batched(["x"], comment_id=i)).model.version for i in ids]
+            named = await plane.score_batched(["x"], version=other.version)
+            with pytest.raises(NotFound, match="is not loaded here"):
+                await plane.score_batched(["x"], version="v-none")
+            return before, after, named.model.version
+        finally:
+            await plane.stop()
+
+    before, after, named = asyncio.run(scenario())
+    assert set(before) == {model.version}
+    assert after == [other.version if canary_point(i) < 50 else model.version for i in ids]
+    assert named == other.version and plane.facts_for(other.version) == other.facts

@@ -63,7 +63,7 @@ def _connection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _registry(args: argparse.Namespace) -> Any:
-    from modstream.registry import Registry
+    from modstream.registry.client import Registry
     from modstream.settings import RegistrySettings
 
     topic = args.models_topic or RegistrySettings().models_topic

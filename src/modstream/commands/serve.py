@@ -6,6 +6,8 @@ import argparse
 import asyncio
 from typing import Any
 
+from modstream.commands._registry import add_follow_args, following, registry_link
+from modstream.commands.produce import tool_settings
 from modstream.errors import ArtifactError
 
 EPILOG = """\
@@ -13,6 +15,7 @@ examples:
   modstream serve --model models/default
   modstream serve --model models/default --host 0.0.0.0 --http-port 9000 --grpc-port 5000
   MODSTREAM_MODEL=models/default PREDICTIVE_UNIT_HTTP_SERVICE_PORT=9000 modstream serve
+  modstream serve --registry --bootstrap-servers kafka:9092   # follow modstream models
 
   curl -s localhost:9000/api/v1.0/predictions -H 'content-type: application/json' \\
        -d '{"data": {"ndarray": ["This is an input"]}}'
@@ -71,6 +74,7 @@ def register(sub: Any) -> None:
     for flag, dest, kind, text in _FLAGS:
         aliases = ["--max-batch"] if dest == "max_batch_texts" else []
         parser.add_argument(flag, *aliases, dest=dest, type=kind, default=None, help=text)
+    add_follow_args(parser, connection=True)
     parser.set_defaults(func=_run)
 
 
@@ -81,8 +85,12 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = {dest: getattr(args, dest) for _, dest, _, _ in _FLAGS}
     settings = ServeSettings(**{k: v for k, v in overrides.items() if v is not None})
-    if not settings.model:
-        raise ArtifactError("no model given: pass --model DIR or set MODSTREAM_MODEL")
-    model = load_model(settings.model)
-    asyncio.run(serve(model, settings))
+    model = load_model(settings.model) if settings.model else None
+    if not following(args):
+        if model is None:
+            raise ArtifactError("no model given: pass --model DIR or set MODSTREAM_MODEL")
+        asyncio.run(serve(model, settings))
+        return 0
+    link = registry_link(args, tool_settings(args).client_config(), model)
+    asyncio.run(serve(link.followed.current, settings, link))
     return 0

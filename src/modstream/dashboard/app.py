@@ -33,7 +33,7 @@ from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
 from modstream.kafka_tools import seldon_request
 from modstream.model import TextModel
-from modstream.registry import Registry
+from modstream.registry.client import Registry
 
 MAX_COMMENT_CHARS = 10_000
 KEEPALIVE_S = 15.0

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from modstream.errors import InvalidInput, NotFound
-from modstream.registry import Registry
 from modstream.registry.admin import RegistryAdmin
+from modstream.registry.client import Registry
 from modstream.registry.events import ModelEvent
 from modstream.registry.views import event_row, version_rows
 

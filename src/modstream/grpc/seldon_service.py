@@ -17,6 +17,7 @@ from modstream.errors import InvalidInput
 from modstream.grpc import prediction_pb2 as _pb
 from modstream.grpc import prediction_pb2_grpc as pb_grpc
 from modstream.grpc.errors import rpc
+from modstream.protocol import response_id
 from modstream.protocol import seldon as codec
 
 pb: Any = _pb  # generated at run time by the protobuf builder: untyped for mypy
@@ -117,8 +118,9 @@ class SeldonModelService(pb_grpc.ModelServicer):  # type: ignore[misc]
     @rpc("seldon", "Predict")
     async def Predict(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         message = codec.decode_request(_payload(request))
-        scores = await self.plane.score_batched(message.texts)
-        return _message(codec.encode_response(message, scores))
+        puid = response_id(message.puid)  # also what picks champion or canary
+        scores = await self.plane.score_batched(message.texts, comment_id=puid)
+        return _message(codec.encode_response(message, scores, request_id=puid))
 
     @rpc("seldon", "SendFeedback")
     async def SendFeedback(self, request: Any, context: grpc.aio.ServicerContext) -> Any:

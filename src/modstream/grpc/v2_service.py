@@ -12,6 +12,7 @@ from modstream.errors import InvalidInput
 from modstream.grpc import grpc_service_pb2 as _pb
 from modstream.grpc import grpc_service_pb2_grpc as pb_grpc
 from modstream.grpc.errors import rpc
+from modstream.protocol import response_id
 from modstream.protocol import v2 as codec
 
 pb: Any = _pb  # generated at run time by the protobuf builder: untyped for mypy
@@ -94,10 +95,14 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[mi
 
     @rpc("v2", "ModelInfer")
     async def ModelInfer(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        codec.check_model(self.plane.facts, request.model_name, request.model_version)
+        version = request.model_version or None
+        codec.check_model(self.plane.facts_for(version), request.model_name, version)
         message = _request(request)
-        scores = await self.plane.score_batched(message.texts)
-        return _reply(*codec.encode_infer_response(message, scores))
+        request_id = response_id(message.id)  # also what picks champion or canary
+        scores = await self.plane.score_batched(
+            message.texts, comment_id=request_id, version=version
+        )
+        return _reply(*codec.encode_infer_response(message, scores, request_id=request_id))
 
 
 def add_to_server(plane: DataPlane, server: grpc.aio.Server) -> None:

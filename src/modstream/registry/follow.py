@@ -8,6 +8,7 @@ and the new wish is handed to the ``ModelManager``, which swaps in the backgroun
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -132,3 +133,32 @@ def follow_registry(
         )
     log.info("following %s in %s: %s", name, topic, manager.current.describe())
     return followed
+
+
+def start_following(
+    client_config: dict[str, str],
+    *,
+    kind: str,
+    index: int = 0,
+    initial: TextModel | None = None,
+    models_topic: str | None = None,
+    model_name: str | None = None,
+) -> FollowedModels:
+    """``follow_registry`` configured from the settings (``RegistrySettings``, cache dir).
+
+    ``kind`` and ``index`` name the instance in refusal reports (``<host>:<kind>-<index>``)
+    unless ``MODSTREAM_INSTANCE`` names it.
+    """
+    from modstream.settings import DataSettings, RegistrySettings
+
+    settings = RegistrySettings()
+    instance = settings.instance or f"{socket.gethostname()}:{kind}-{index}"
+    return follow_registry(
+        client_config,
+        models_topic or settings.models_topic,
+        model_name or settings.model_name,
+        cache=DataSettings().cache_dir,
+        instance=instance,
+        initial=initial,
+        startup_timeout=settings.registry_startup_timeout_s,
+    )

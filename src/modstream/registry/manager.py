@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from modstream.errors import ModstreamError
@@ -47,9 +48,11 @@ class ModelManager:
         self._previous_champion: TextModel | None = None
         self._loaded: dict[tuple[str, str], TextModel] = {}
         self._refused: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._reasons: dict[str, tuple[str, float]] = {}  # version -> (why, when refused)
         self._wanted: Desired | None = None
         self._done: Desired | None = None
         self._changed = threading.Condition()
+        self._swapping = threading.Lock()  # a swap and its announcement happen together
         self._stopping = False
         self._thread: threading.Thread | None = None
         if initial is not None:
@@ -59,6 +62,18 @@ class ModelManager:
     def current(self) -> ModelSet | None:
         """The set to score the next batch with (``None`` before any model is loaded)."""
         return self._current
+
+    def attach(self, on_swap: OnSwap) -> None:
+        """Call ``on_swap`` with the current set now and with every later one, in order."""
+        with self._swapping:
+            self._on_swap = on_swap
+            if self._current is not None:
+                on_swap(self._current)
+
+    def refusal(self, version: str, since: float | None = None) -> str | None:
+        """Why ``version`` was refused here (at or after monotonic time ``since``), if it was."""
+        reason, when = self._reasons.get(version, (None, 0.0))
+        return reason if since is None or when >= since else None
 
     # -- following ------------------------------------------------------------------------
     def want(self, desired: Desired) -> None:
@@ -137,12 +152,14 @@ class ModelManager:
             self._refuse(entry, key, desired, f"{type(exc).__name__}: {exc}")
             return None
         self._loaded[key] = model
+        self._reasons.pop(entry.version, None)
         return model
 
     def _refuse(
         self, entry: VersionEntry, key: tuple[str, str], desired: Desired, reason: str
     ) -> None:
         self._refused[key] = desired.issued
+        self._reasons[entry.version] = (reason, time.monotonic())
         log.error("version %s refused, keeping the running models: %s", entry.version, reason)
         metrics.REFUSED.labels(entry.version).inc()
         if self._on_refused is not None:
@@ -155,15 +172,16 @@ class ModelManager:
         old = self._current
         if new == old:
             return
-        self._current = new  # one assignment: the next batch sees the whole new set
+        with self._swapping:
+            self._current = new  # one assignment: the next batch sees the whole new set
+            if self._on_swap is not None:
+                self._on_swap(new)
         if old is not None and old.champion is not new.champion:
             self._previous_champion = old.champion
         self._forget_unused(new)
         metrics.observe_set(new)
         metrics.SWAPS.inc()
         log.info("now scoring with %s", new.describe())
-        if self._on_swap is not None:
-            self._on_swap(new)
 
     def _forget_unused(self, keep: ModelSet) -> None:
         """Drop loaded models no role uses, except the previous champion (fast rollback)."""

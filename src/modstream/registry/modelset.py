@@ -14,9 +14,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from modstream.model import TextModel
 from modstream.registry.events import CANARY, CHAMPION, SHADOW
+
+if TYPE_CHECKING:  # the data plane imports this module; keep it free of the model stack
+    from modstream.model import TextModel
 
 _SCALE = 100.0 / 2**64
 

@@ -12,13 +12,24 @@ from modstream import metrics
 from modstream.dataplane import DataPlane
 from modstream.errors import ModstreamError, NotFound
 from modstream.openapi import openapi_document
+from modstream.registry.repository import ModelRepository
 from modstream.rest.common import error_response, json_response
+from modstream.rest.repository_routes import repository_routes
 from modstream.rest.seldon_routes import seldon_routes
 from modstream.rest.v2_routes import v2_routes
 
 
-def build_app(plane: DataPlane, *, max_body_bytes: int = 1_048_576) -> Starlette:
-    """The REST application over ``plane``; the plane's lifecycle is the server's business."""
+def build_app(
+    plane: DataPlane,
+    *,
+    max_body_bytes: int = 1_048_576,
+    repository: ModelRepository | None = None,
+) -> Starlette:
+    """The REST application over ``plane``; the plane's lifecycle is the server's business.
+
+    ``repository`` answers the V2 repository routes (default: the plane's one model).
+    """
+    repository = repository or ModelRepository(plane.facts.name, lambda: plane.models)
 
     async def metrics_route(request: Request) -> Response:
         body, content_type = metrics.exposition()
@@ -30,6 +41,7 @@ def build_app(plane: DataPlane, *, max_body_bytes: int = 1_048_576) -> Starlette
     routes = [
         *seldon_routes(plane, max_body_bytes),
         *v2_routes(plane, max_body_bytes),
+        *repository_routes(plane, repository, max_body_bytes),
         Route("/metrics", metrics_route, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/seldon.json", openapi, methods=["GET"]),

@@ -23,7 +23,7 @@ def seldon_routes(plane: DataPlane, max_body: int) -> list[Route]:
     async def predict(request: Request) -> Response:
         message = codec.decode_request(await read_seldon_json(request, max_body))
         request.state.puid = puid = response_id(message.puid, header_id(request))
-        scores = await plane.score_batched(message.texts)
+        scores = await plane.score_batched(message.texts, comment_id=puid)
         return json_response(codec.encode_response(message, scores, request_id=puid))
 
     async def feedback(request: Request) -> Response:

@@ -39,8 +39,9 @@ def v2_routes(plane: DataPlane, max_body: int) -> list[Route]:
         return json_response(codec.server_metadata(__version__))
 
     def served(request: Request) -> ModelFacts:
-        model = plane.facts
-        codec.check_model(model, request.path_params["name"], request.path_params.get("version"))
+        version = request.path_params.get("version")
+        model = plane.facts_for(version)  # the champion, or a loaded canary/shadow by version
+        codec.check_model(model, request.path_params["name"], version)
         return model
 
     async def model_metadata(request: Request) -> Response:
@@ -58,7 +59,8 @@ def v2_routes(plane: DataPlane, max_body: int) -> list[Route]:
         document, binary = _split_binary(raw, request.headers.get(codec.BINARY_HEADER))
         message = codec.decode_infer_request(decode_json_bytes(document), binary)
         request.state.puid = puid = response_id(message.id, header_id(request))
-        scores = await plane.score_batched(message.texts)
+        version = request.path_params.get("version") or None
+        scores = await plane.score_batched(message.texts, comment_id=puid, version=version)
         body, tensor = codec.encode_infer_response(message, scores, request_id=puid)
         if tensor is None:
             return json_response(body)

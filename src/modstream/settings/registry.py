@@ -1,5 +1,6 @@
 """Settings of the model registry: its topic, the model followed, the artifact store.
 
+``MODSTREAM_REGISTRY`` (``true``: workers and servers follow the registry),
 ``MODSTREAM_MODELS_TOPIC`` (default ``modstream-models``; its history is
 ``<topic>.history``), ``MODSTREAM_MODEL_NAME`` (the model a worker or server follows,
 default ``moderation``), ``MODSTREAM_REGISTRY_STORE`` (directory ``publish`` copies
@@ -28,6 +29,7 @@ class RegistrySettings(BaseSettings):
         env_prefix="MODSTREAM_", extra="ignore", populate_by_name=True
     )
 
+    registry: bool = False
     models_topic: str = Field(default=DEFAULT_MODELS_TOPIC, min_length=1)
     model_name: str = Field(default=DEFAULT_MODEL_NAME, min_length=1)
     registry_store: Path | None = None

@@ -1,0 +1,46 @@
+"""The flags with which ``serve`` and ``stream`` follow the model registry."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_follow_args(parser: argparse.ArgumentParser, *, connection: bool) -> None:
+    """``--registry``, ``--models-topic``, ``--model-name`` (and, for a command that has no
+    Kafka connection of its own, ``--bootstrap-servers`` and ``--kafka-config``)."""
+    group = parser.add_argument_group("model registry (docs/models.md)")
+    add = group.add_argument
+    add("--registry", action="store_true", default=None,
+        help="follow the registry: run its champion (and canary, shadow), switch live "
+             "(MODSTREAM_REGISTRY=true); --model then only serves until it has a champion")  # fmt: skip
+    add("--models-topic", help="the registry topic (MODSTREAM_MODELS_TOPIC, modstream-models)")
+    add("--model-name", help="the model to follow (MODSTREAM_MODEL_NAME, moderation)")
+    if connection:
+        add("--bootstrap-servers", help="Kafka of the registry (default 127.0.0.1:9092)")
+        add("--kafka-config", action="append", default=[], metavar="KEY=VALUE",
+            help="any librdkafka property for the registry's clients, repeatable")  # fmt: skip
+
+
+def following(args: argparse.Namespace) -> bool:
+    """Whether the command follows the registry (flag, else ``MODSTREAM_REGISTRY``)."""
+    from modstream.settings import RegistrySettings
+
+    return bool(args.registry) if args.registry is not None else RegistrySettings().registry
+
+
+def registry_link(args: argparse.Namespace, client_config: dict[str, str], initial: Any) -> Any:
+    """Start following (blocks until the first model set is ready); a ``RegistryLink``."""
+    from modstream.registry.admin import RegistryAdmin
+    from modstream.registry.client import Registry
+    from modstream.registry.follow import start_following
+    from modstream.registry.repository import RegistryLink
+    from modstream.settings import RegistrySettings
+
+    settings = RegistrySettings()
+    topic = args.models_topic or settings.models_topic
+    name = args.model_name or settings.model_name
+    followed = start_following(
+        client_config, kind="serve", initial=initial, models_topic=topic, model_name=name
+    )
+    return RegistryLink(followed, RegistryAdmin(Registry(client_config, topic), name))
