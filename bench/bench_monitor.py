@@ -21,12 +21,15 @@ import argparse
 import json
 import os
 import resource
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from modstream.monitor import DecisionBatch, Monitor, PredictionBatch, parse_decision
 
+DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
 T0 = 1_790_000_000.0
 BATCH = 5_000
 
@@ -110,16 +113,82 @@ def core(records: int) -> dict[str, float]:
     }
 
 
+def drift(data: Path, repeats: int) -> dict[str, object]:
+    """Comments until the first alert after a step shift, per kind of text and share replaced."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' text makers
+    from modstream.monitor.drift import DriftDetector
+    from tests.unit.monitor_shift import (
+        KINDS,
+        drift_inputs,
+        off_distribution,
+        reference_of,
+        split_dev,
+        train_on,
+    )
+
+    part, held_out = split_dev(data)
+    model = train_on(part)
+    reference, clean = reference_of(model), drift_inputs(model, held_out)
+    table: dict[str, dict[str, float | None]] = {}
+    for kind in KINDS:
+        off = drift_inputs(model, off_distribution(kind, 300))
+        table[kind] = {}
+        for share in (0.05, 0.1, 0.2, 0.3, 0.5, 1.0):
+            delays = [
+                _delay(DriftDetector, reference, clean, off, share, seed) for seed in range(repeats)
+            ]
+            found = [d for d in delays if d is not None]
+            table[kind][f"{share:.0%}"] = float(np.median(found)) if len(found) == repeats else None
+    rng = np.random.default_rng(99)
+    detector = DriftDetector({"v": reference})
+    rows = clean[rng.integers(0, len(clean), 100_000)]
+    false_alarms = sum(
+        sum(a.raised for a in detector.observe("v", *rows[i : i + 1000].T, clock=0.0))
+        for i in range(0, len(rows), 1000)
+    )
+    return {
+        "median comments to alert (None: not within 5,000)": table,
+        "false alarms in 100,000 clean": false_alarms,
+    }
+
+
+def _delay(
+    detector_class: type,
+    reference: dict,
+    clean: np.ndarray,
+    off: np.ndarray,
+    share: float,
+    seed: int,
+) -> int | None:
+    rng = np.random.default_rng(seed)
+    detector = detector_class({"v": reference})
+    detector.observe("v", *clean[rng.integers(0, len(clean), 2000)].T, clock=0.0)
+    shifted = clean[rng.integers(0, len(clean), 5000)].copy()
+    replaced = rng.random(5000) < share
+    shifted[replaced] = off[rng.integers(0, len(off), int(replaced.sum()))]
+    for start in range(0, 5000, 100):
+        if detector.observe("v", *shifted[start : start + 100].T, clock=0.0):
+            return start + 100
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["memory", "core"])
+    parser.add_argument("mode", choices=["memory", "core", "drift"])
+    parser.add_argument("--data", type=Path, default=DEV, help="the r/science dev sample")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=200_000)
     args = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    result = memory(args.rows) if args.mode == "memory" else core(args.records)
+    if args.mode == "memory":
+        result = memory(args.rows)
+    elif args.mode == "core":
+        result = core(args.records)
+    else:
+        result = drift(args.data, args.repeats)
     print(json.dumps({"mode": args.mode, "load": os.getloadavg(), **result}, indent=2))
 
 
