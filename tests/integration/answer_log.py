@@ -43,10 +43,13 @@ class AnswerLog:
         ]
         self.consumer.assign(self.partitions)
         self.answers: dict[str, Counter[Source]] = {topic: Counter() for topic in topics}
+        self.arrivals: list[tuple[float, Source]] = []  # (time.monotonic() read, input)
+        self.seen: set[Source] = set()  # inputs answered at least once
 
     def poll(self, timeout: float = 0.2) -> int:
         """Read what arrived; returns the number of distinct inputs answered so far."""
         for message in self.consumer.consume(5000, timeout):
+            now = time.monotonic()
             if message.error() is None:
                 headers = header_map(message)
                 source = (
@@ -54,7 +57,9 @@ class AnswerLog:
                     int(headers["modstream.source.offset"]),
                 )
                 self.answers[message.topic()][source] += 1
-        return len(self.sources())
+                self.arrivals.append((now, source))
+                self.seen.add(source)
+        return len(self.seen)
 
     def drain(self, timeout: float = 60.0) -> None:
         """Read until every partition's position reaches its end offset now."""
@@ -63,13 +68,13 @@ class AnswerLog:
         while time.monotonic() < deadline:
             self.poll(0.05)
             positions = self.consumer.position(self.consumer.assignment())
-            if all(tp.offset >= ends[(tp.topic, tp.partition)] for tp in positions):
+            if all(_reached(tp.offset, *ends[(tp.topic, tp.partition)]) for tp in positions):
                 return
         raise AssertionError(f"the answers could not be read up to {ends} in {timeout:.0f}s")
 
-    def _end(self, tp: TopicPartition) -> int:
-        _low, high = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)
-        return int(high)
+    def _end(self, tp: TopicPartition) -> tuple[int, int]:
+        low, high = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)
+        return int(low), int(high)
 
     def sources(self) -> Counter[Source]:
         """Answers per input, output and dead-letter topics together."""
@@ -83,6 +88,11 @@ class AnswerLog:
 
     def close(self) -> None:
         self.consumer.close()
+
+
+def _reached(position: int, low: int, high: int) -> bool:
+    # An empty partition has no position to reach (it stays OFFSET_INVALID).
+    return high <= low or position >= high
 
 
 def kill_with_answers_in_flight(
@@ -130,5 +140,5 @@ def wait_answered(
     deadline = time.monotonic() + timeout
     while answers.poll() < count:
         if worker.poll() is not None or time.monotonic() > deadline:
-            seen = len(answers.sources())
+            seen = len(answers.seen)
             raise AssertionError(f"{seen} of {count} answered; log:\n{log.read_text()[-3000:]}")

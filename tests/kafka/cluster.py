@@ -15,11 +15,10 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-from confluent_kafka import TopicCollection
-from confluent_kafka.admin import AclBinding, AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 
+from tests.kafka.admin import ClusterAdmin, ClusterError
 from tests.kafka.node import HOST, KafkaNode, jvm_command
 from tests.kafka.resolve import KAFKA_VERSION, classpath, java
 from tests.kafka.security import SaslSsl
@@ -32,11 +31,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ClusterError(RuntimeError):
-    """The cluster did not start, did not answer, or a request to it failed."""
-
-
-class KafkaCluster:
+class KafkaCluster(ClusterAdmin):
     """``nodes`` Apache Kafka nodes; ``with KafkaCluster(3) as kafka: ...``.
 
     ``bootstrap_servers`` is the PLAINTEXT listener of every node. With
@@ -81,10 +76,6 @@ class KafkaCluster:
         self._cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
     # -- addresses -------------------------------------------------------------------
-    @property
-    def bootstrap_servers(self) -> str:
-        return ",".join(node.address for node in self.nodes)
-
     @property
     def secure_bootstrap_servers(self) -> str:
         """The SASL_SSL listeners (``security`` must be set)."""
@@ -206,69 +197,6 @@ class KafkaCluster:
             return set(admin.list_topics(timeout=2).brokers)
         except Exception:
             return set()
-
-    # -- admin -----------------------------------------------------------------------
-    def admin(self, **config: Any) -> AdminClient:
-        """An AdminClient on the PLAINTEXT listener (a super user when ACLs are on)."""
-        return AdminClient({"bootstrap.servers": self.bootstrap_servers, **config})
-
-    def create_topics(
-        self,
-        topics: Mapping[str, int],
-        *,
-        replication: int | None = None,
-        config: Mapping[str, str] | None = None,
-        timeout: float = 30.0,
-    ) -> None:
-        """Create ``{name: partitions}`` (existing ones are left) and wait for their leaders."""
-        factor = replication or self.replication_factor
-        new = [NewTopic(t, num_partitions=n, replication_factor=factor, config=dict(config or {}))
-               for t, n in topics.items()]  # fmt: skip
-        if not new:
-            return
-        admin = self.admin()
-        futures = admin.create_topics(new, operation_timeout=timeout, request_timeout=timeout)
-        for name, future in futures.items():
-            try:
-                future.result(timeout=timeout)
-            except Exception as exc:
-                if "TOPIC_ALREADY_EXISTS" not in str(exc):
-                    raise ClusterError(f"cannot create topic {name!r}: {exc}") from exc
-        self._wait_for_leaders(admin, dict(topics), timeout)
-
-    def _wait_for_leaders(self, admin: AdminClient, topics: dict[str, int], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            metadata = admin.list_topics(timeout=timeout).topics
-            if all(
-                name in metadata
-                and len(metadata[name].partitions) >= count
-                and all(p.leader >= 0 for p in metadata[name].partitions.values())
-                for name, count in topics.items()
-            ):
-                return
-            time.sleep(0.1)
-        raise ClusterError(f"topics {sorted(topics)} have no leaders after {timeout:.0f}s")
-
-    def create_acls(self, bindings: list[AclBinding], timeout: float = 30.0) -> None:
-        """Create ACLs (see ``tests.kafka.security.allow``); they apply on every node."""
-        admin = self.admin()  # keep a reference: the futures die with their client
-        for binding, future in admin.create_acls(bindings, request_timeout=timeout).items():
-            try:
-                future.result(timeout=timeout)
-            except Exception as exc:
-                raise ClusterError(f"cannot create ACL {binding}: {exc}") from exc
-
-    def leader_of(self, topic: str, partition: int) -> int:
-        """The node id leading ``topic[partition]`` now (-1 while there is none)."""
-        metadata = self.admin().list_topics(topic, timeout=10).topics[topic]
-        return int(metadata.partitions[partition].leader)
-
-    def in_sync_replicas(self, topic: str) -> list[int]:
-        """How many replicas of each partition of ``topic`` are in sync, by partition."""
-        admin = self.admin()
-        [future] = admin.describe_topics(TopicCollection([topic])).values()
-        return [len(p.isr) for p in future.result(timeout=30).partitions]
 
     def run_tool(
         self, name: str, *args: str, stdin: str | None = None, timeout: float = 120.0
