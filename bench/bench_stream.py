@@ -1,49 +1,59 @@
-"""Kafka streaming benchmark on the embedded broker, all figures from one run.
+"""Kafka stream benchmark: the embedded broker and Apache Kafka side by side, one run.
 
-    python bench/bench_stream.py --model /tmp/model [--data CSV] [--messages 20000]
-        [--out bench/results/stream.md]
+    python bench/bench_stream.py --model MODEL_DIR [--quick] [--brokers embedded,kafka]
 
-1. offline batch-predict throughput of the same model (batches of --max-batch texts);
-2. one ``modstream stream`` worker's sustained throughput (output timestamps, first to last);
-3. ``--workers 2`` the same way;
-4. end-to-end latency (input produced -> output received by a consumer) at half of (2);
-5. a 10,000-message burst into a running worker: how many inputs got no answer.
+Per broker, with the load from a separate process (``stream_load.py``) and 4 partitions:
 
-Each input is one comment as a Seldon request; its ``meta.puid`` carries its index and
-send time, so answers are matched to inputs without broker watermarks.
+1. one worker's drain rate (keyed input loaded first; answers as read), against the
+   model's offline batch throughput measured in the same run; two workers; on Apache
+   Kafka also ``--exactly-once``;
+2. at half of one worker's drain rate, keyed and unkeyed: end-to-end latency (produce ->
+   answer read) and the broker's own one-hop floor (produce -> the same reader, no
+   worker) at the same rate and keying; the worker's share = end-to-end - 2 x floor;
+   and where the worker's time goes, from its ``/metrics`` stage histograms;
+3. a 10,000-message burst into a running worker: inputs without an answer;
+4. the one-hop floor at several rates: where each broker stops keeping up.
+
+Writes ``bench/results/stream.md`` and ``stream.json`` (``--out`` to change).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import subprocess
 import sys
-import threading
+import tempfile
 import time
-import uuid
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-from confluent_kafka import Consumer, Producer
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from modstream.broker import EmbeddedBroker
+import stream_report
+from stream_kit import (
+    KEYINGS,
+    AnswerReader,
+    Broker,
+    LoadProcess,
+    answer_rate,
+    broker,
+    dev_data,
+    duplicated,
+    latencies_ms,
+    lost_and_answered,
+    machine,
+    new_topics,
+    percentiles,
+    save,
+    write_texts,
+)  # fmt: skip
+from stream_worker import ModstreamWorkers, stage_breakdown
+
 from modstream.datasets import read_dataset
 from modstream.model import load_model
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
-FAST = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "fetch.wait.max.ms": 5}
-PARTITIONS = 4
-
-
-def request(text: str, index: int) -> bytes:
-    puid = f"{index}:{time.time_ns()}"
-    return json.dumps({"data": {"ndarray": [text]}, "meta": {"puid": puid}}).encode()
-
 
 def offline_throughput(model_dir: str, texts: list[str], batch: int) -> float:
+    """The model alone: ``predict_proba`` on batches of ``batch`` texts, one thread."""
     model = load_model(model_dir)
     model.predict_proba(texts[:batch])  # warm-up
     start = time.perf_counter()
@@ -52,199 +62,153 @@ def offline_throughput(model_dir: str, texts: list[str], batch: int) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
-class Run:
-    """Topics, a worker process and a reader for one measurement."""
+class Bench:
+    """The measurements of one broker; ``texts`` is the JSON-lines file the load reads."""
 
-    def __init__(self, broker: EmbeddedBroker, args: argparse.Namespace, workers: int) -> None:
-        tag = uuid.uuid4().hex[:8]
-        self.broker, self.args = broker, args
-        self.input, self.output = f"in-{tag}", f"out-{tag}"
-        broker.create_topics({self.input: PARTITIONS, self.output: PARTITIONS})
-        self.log = Path(f"/tmp/bench-stream-{tag}.log")
-        command = [
-            sys.executable, "-m", "modstream", "stream", "--model", args.model,
-            "--bootstrap-servers", broker.bootstrap_servers, "--input-topic", self.input,
-            "--output-topic", self.output, "--group", f"g-{tag}", "--workers", str(workers),
-            "--max-batch", str(args.max_batch), "--max-wait-ms", str(args.max_wait_ms),
-        ]  # fmt: skip
-        self.command = command
-        self.workers = workers
-        self.reader = Consumer(
-            {**FAST, "bootstrap.servers": broker.bootstrap_servers, "group.id": f"r-{tag}",
-             "auto.offset.reset": "earliest", "enable.auto.commit": False}
-        )  # fmt: skip
-        self.reader.subscribe([self.output])
-        self.producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 1})
+    def __init__(self, server: Broker, args: argparse.Namespace, texts: Path) -> None:
+        self.server, self.args, self.texts = server, args, texts
+        self.servers = server.bootstrap_servers
 
-    def start_workers(self) -> None:
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-        with self.log.open("wb") as sink:
-            self.process = subprocess.Popen(
-                self.command, stdout=sink, stderr=subprocess.STDOUT, env=env
-            )
+    def workers(self, topics: list[str], count: int = 1, *extra: str) -> ModstreamWorkers:
+        options = ("--max-batch", str(self.args.max_batch),
+                   "--max-wait-ms", str(self.args.max_wait_ms), *extra)  # fmt: skip
+        return ModstreamWorkers(
+            self.servers, self.args.model, (topics[0], topics[1]), workers=count, options=options
+        )
 
-    def wait_assigned(self, timeout: float = 120) -> None:
-        """Until every worker holds partitions (no rebalance during the measurement)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log.read_text(errors="replace")
-            held = {line.split("worker ")[-1].split()[0] for line in text.splitlines()
-                    if " assigned " in line and not line.endswith("nothing")}  # fmt: skip
-            if len(held) >= self.workers and "revoked" not in text.split("assigned")[-1]:
-                time.sleep(4 if self.workers > 1 else 0.5)  # let a late rebalance settle
-                self._reader_joined(deadline)
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"workers did not join: {self.log.read_text()[-2000:]}")
+    def sustained(self, count: int, *extra: str) -> dict[str, Any]:
+        """Drain rate of ``count`` workers over a keyed backlog loaded before they start."""
+        topics = new_topics(self.server, "in", "out")
+        load = LoadProcess(self.servers, topics[0], self.texts, self.args.messages).wait()
+        reader = AnswerReader(self.servers, topics[1]).join_group()
+        workers = self.workers(topics, count, *extra)
+        try:
+            workers.start()
+            reader.wait_for(load.prefix, load.count, timeout=600)
+        finally:
+            workers.stop()
+            reader.close()
+        rate = answer_rate(load, reader, skip_first=self.args.max_batch * count)
+        lost, answered = lost_and_answered(load, reader)
+        return {"rate": round(rate, 1), "answered": answered, "lost": lost, "machine": machine()}
 
-    def _reader_joined(self, deadline: float) -> None:
-        # The reader must hold its partitions before anything is sent, or the first
-        # answers wait for its group join and the latency measures that instead.
-        while not self.reader.assignment() and time.monotonic() < deadline:
-            self.reader.consume(1, 0.1)
+    def floor(self, rate: float, keyed: bool, seconds: float) -> dict[str, Any]:
+        """Producer -> topic -> reader, no worker: the broker's one hop at ``rate``."""
+        [topic] = new_topics(self.server, "floor")
+        reader = AnswerReader(self.servers, topic).join_group()
+        try:
+            load = LoadProcess(self.servers, topic, self.texts, int(rate * seconds),
+                               rate=rate, keyed=keyed).wait()  # fmt: skip
+            reader.wait_for(load.prefix, load.count, timeout=seconds + 120, idle=15)
+        finally:
+            reader.close()
+        return {"rate": round(rate, 1), **percentiles(latencies_ms(load, reader)),
+                "lost": lost_and_answered(load, reader)[0], "machine": machine()}  # fmt: skip
 
-    def send(self, texts: list[str], rate: float | None = None) -> None:
-        start = time.perf_counter()
-        for i, text in enumerate(texts):
-            if rate is not None:
-                delay = start + i / rate - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-            self.producer.produce(self.input, value=request(text, i))
-            self.producer.poll(0)
-        self.producer.flush(60)
+    def end_to_end(self, rate: float, keyed: bool) -> dict[str, Any]:
+        """Producer -> input -> worker -> output -> reader at ``rate``, with the stages."""
+        topics = new_topics(self.server, "in", "out")
+        workers = self.workers(topics)
+        reader = AnswerReader(self.servers, topics[1]).join_group()
+        try:
+            workers.start()
+            before = workers.scrape()
+            load = LoadProcess(self.servers, topics[0], self.texts,
+                               int(rate * self.args.latency_seconds), rate=rate, keyed=keyed).wait()  # fmt: skip
+            reader.wait_for(load.prefix, load.count, timeout=self.args.latency_seconds + 120)
+            breakdown = stage_breakdown(before, workers.scrape())
+        finally:
+            workers.stop()
+            reader.close()
+        return {"rate": round(rate, 1), **percentiles(latencies_ms(load, reader)),
+                "lost": lost_and_answered(load, reader)[0], "stages": breakdown,
+                "machine": machine()}  # fmt: skip
 
-    def collect(self, count: int, timeout: float = 300) -> list[tuple[int, float, float]]:
-        """(input index, send time, output timestamp) per answer; receive time in latency."""
-        seen: dict[int, tuple[int, float, float]] = {}
-        deadline = time.monotonic() + timeout
-        while len(seen) < count and time.monotonic() < deadline:
-            for message in self.reader.consume(5000, 0.002):
-                if message.error() is not None:
-                    continue
-                received = time.time()
-                index, sent_ns = json.loads(message.value())["meta"]["puid"].split(":")
-                latency = received - int(sent_ns) / 1e9
-                seen.setdefault(int(index), (int(index), latency, message.timestamp()[1] / 1e3))
-        return list(seen.values())
+    def latency(self, rate: float, keying: str) -> dict[str, Any]:
+        keyed = keying == "keyed"
+        hop = self.floor(rate, keyed, self.args.latency_seconds)
+        e2e = self.end_to_end(rate, keyed)
+        share = {q: round(e2e[q] - 2 * hop[q], 2) for q in ("p50", "p99") if q in e2e and q in hop}
+        return {"floor": hop, "end_to_end": e2e, "worker_share": share}
 
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-        self.reader.close()
-
-
-def sustained(
-    broker: EmbeddedBroker, args: argparse.Namespace, texts: list[str], workers: int
-) -> float:
-    run = Run(broker, args, workers)
-    # The input is loaded before the workers start, so the load generator does not
-    # compete with them for CPU: this measures the workers (and the broker) alone.
-    run.send(texts)
-    run.start_workers()
-    try:
-        run.wait_assigned()
-        answers = run.collect(len(texts))
-    finally:
-        run.close()
-    stamps = sorted(a[2] for a in answers)
-    # Skip the first batch per worker: it measures the producer's start, not the worker.
-    skip = min(len(stamps) // 10, args.max_batch * workers)
-    return (len(stamps) - skip) / (stamps[-1] - stamps[skip])
+    def burst(self, size: int) -> dict[str, Any]:
+        """``size`` keyed requests as fast as the client goes into a running worker."""
+        topics = new_topics(self.server, "in", "out")
+        workers = self.workers(topics)
+        reader = AnswerReader(self.servers, topics[1]).join_group()
+        try:
+            workers.start()
+            load = LoadProcess(self.servers, topics[0], self.texts, size).wait()
+            reader.wait_for(load.prefix, load.count, timeout=600)
+        finally:
+            workers.stop()
+            reader.close()
+        lost, answered = lost_and_answered(load, reader)
+        arrivals = [reader.arrivals[k] for k in reader.arrivals if k.startswith(load.prefix)]
+        drained = (max(arrivals) - int(load.send_ns[0])) / 1e9 if arrivals else float("nan")
+        return {"sent": size, "answered": answered, "lost": lost,
+                "duplicates": duplicated(load, reader), "drained_s": round(drained, 2),
+                "machine": machine()}  # fmt: skip
 
 
-def latency(
-    broker: EmbeddedBroker, args: argparse.Namespace, texts: list[str], rate: float
-) -> tuple[float, float, int]:
-    run = Run(broker, args, 1)
-    run.start_workers()
-    try:
-        run.wait_assigned()
-        count = int(min(len(texts), rate * args.latency_seconds))
-        answers: list[tuple[int, float, float]] = []
-        # Read while sending, so every answer's receive time is when it arrived.
-        reader = threading.Thread(target=lambda: answers.extend(run.collect(count)))
-        reader.start()
-        run.send(texts[:count], rate=rate)
-        reader.join()
-    finally:
-        run.close()
-    # The first second is warm-up (client connections, topic metadata): not measured.
-    ms = np.array([a[1] for a in answers if a[0] >= rate]) * 1000
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99)), len(ms)
+def measure(kind: str, server: Broker, args: argparse.Namespace, texts: Path) -> dict[str, Any]:
+    bench = Bench(server, args, texts)
+    result: dict[str, Any] = {"one": bench.sustained(1)}
+    print(f"[{kind}] one worker {result['one']['rate']:,.0f}/s", flush=True)
+    result["two"] = bench.sustained(2)
+    print(f"[{kind}] two workers {result['two']['rate']:,.0f}/s", flush=True)
+    if kind == "kafka":
+        result["exactly_once"] = bench.sustained(1, "--exactly-once")
+        print(f"[{kind}] exactly-once {result['exactly_once']['rate']:,.0f}/s", flush=True)
+    rate = args.rate or result["one"]["rate"] / 2
+    for keying in KEYINGS:
+        result[keying] = bench.latency(rate, keying)
+        print(f"[{kind}] {keying}: {stream_report.latency_line(result[keying])}", flush=True)
+    result["burst"] = bench.burst(args.burst)
+    print(f"[{kind}] burst: {result['burst']}", flush=True)
+    result["sweep"] = [bench.floor(r, True, args.sweep_seconds) for r in args.sweep]
+    return result
 
 
-def burst(broker: EmbeddedBroker, args: argparse.Namespace, texts: list[str]) -> tuple[int, float]:
-    run = Run(broker, args, 1)
-    size = 10_000
-    batch = (texts * (size // len(texts) + 1))[:size]
-    run.start_workers()
-    try:
-        run.wait_assigned()
-        start = time.perf_counter()
-        run.send(batch)
-        answers = run.collect(size, timeout=300)
-        elapsed = time.perf_counter() - start
-    finally:
-        run.close()
-    return size - len({a[0] for a in answers}), elapsed
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", default=str(dev_data()))
+    parser.add_argument("--brokers", default="embedded,kafka")
+    parser.add_argument("--quick", action="store_true", help="seconds, for a smoke check")
+    parser.add_argument("--messages", type=int, default=20_000, help="backlog per drain run")
+    parser.add_argument("--max-batch", type=int, default=256)
+    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=0.0, help="paced rate; 0: half of one worker")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--burst", type=int, default=10_000)
+    parser.add_argument("--sweep", default="250,500,1000,2000,4000", help="floor rates")
+    parser.add_argument("--sweep-seconds", type=float, default=8.0)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.messages, args.latency_seconds, args.burst = 2_000, 3.0, 1_000
+        args.sweep, args.sweep_seconds = "1000", 3.0
+    args.sweep = [float(r) for r in args.sweep.split(",") if r]
+    args.brokers = [b for b in args.brokers.split(",") if b]
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--data", default=str(DEV))
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--max-batch", type=int, default=256)
-    parser.add_argument("--max-wait-ms", type=float, default=5.0)
-    parser.add_argument("--latency-seconds", type=float, default=10.0)
-    parser.add_argument("--out", default="bench/results/stream.md")
-    args = parser.parse_args()
+    args = arguments()
     corpus = read_dataset(args.data).texts
-    texts = [corpus[i % len(corpus)] for i in range(args.messages)]
-    offline = offline_throughput(args.model, texts, args.max_batch)
-    print(f"offline {offline:,.0f}/s", flush=True)
-    with EmbeddedBroker() as broker:
-        one = sustained(broker, args, texts, 1)
-        print(f"one worker {one:,.0f}/s", flush=True)
-        two = sustained(broker, args, texts, 2)
-        print(f"two workers {two:,.0f}/s", flush=True)
-        p50, p99, answered = latency(broker, args, texts, one / 2)
-        print(f"latency p50 {p50:.1f} ms p99 {p99:.1f} ms ({answered})", flush=True)
-        lost, drained = burst(broker, args, texts)
-        print(f"burst lost {lost} in {drained:.1f}s", flush=True)
-    report = render(args, offline, one, two, (p50, p99, answered), (lost, drained))
-    Path(args.out).write_text(report)
-    print(report)
-
-
-def render(args: argparse.Namespace, offline: float, one: float, two: float,
-           lat: tuple[float, float, int], burst_result: tuple[int, float]) -> str:  # fmt: skip
-    p50, p99, answered = lat
-    lost, drained = burst_result
-    cpus = os.cpu_count()
-    return f"""## Kafka streaming (`bench/bench_stream.py`)
-
-Embedded broker (Tansu, in memory), {PARTITIONS} input partitions, one comment per Seldon
-request, `--max-batch {args.max_batch} --max-wait-ms {args.max_wait_ms:g}`, {args.messages:,} messages,
-{platform.processor() or platform.machine()} with {cpus} cores.
-Throughput is measured from the output records' timestamps (first batch excluded), with
-the input loaded before the workers start.
-
-| measure | result | target |
-|---|---|---|
-| offline batch predict (same model, batches of {args.max_batch}) | {offline:,.0f} texts/s | - |
-| one worker, sustained | {one:,.0f} msg/s ({one / offline:.0%} of offline) | >= 90% |
-| two workers (`--workers 2`) | {two:,.0f} msg/s ({two / one:.2f}x one) | >= 1.7x |
-| end-to-end at {one / 2:,.0f} msg/s (half of one worker), p50 | {p50:.1f} ms | - |
-| end-to-end p99 ({answered:,} messages after a 1 s warm-up) | {p99:.1f} ms | <= 50 ms |
-| 10,000-message burst: inputs without an answer | {lost} (drained in {drained:.1f} s) | 0 |
-
-End-to-end latency is from the producer's send time (carried in `meta.puid`) to a consumer
-receiving the answer, both on this machine. With 2 cores, two workers compete with the
-broker, the load generator and the reader for CPU, so the 2-worker figure is a floor.
-MLServer's Kafka server was not measured in this run.
-"""
+    texts = [corpus[i % len(corpus)] for i in range(max(args.messages, 5_000))]
+    results: dict[str, Any] = {"machine_start": machine(), "settings": stream_report.settings(args)}
+    results["offline"] = round(offline_throughput(args.model, texts, args.max_batch), 1)
+    print(f"offline {results['offline']:,.0f} texts/s", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        texts_file = write_texts(texts, Path(tmp) / "texts.jsonl")
+        results["brokers"] = {}
+        for kind in args.brokers:
+            with broker(kind) as server:
+                results["brokers"][kind] = measure(kind, server, args, texts_file)
+    results["machine_end"] = machine()
+    save("stream", results, stream_report.render(results), args.out)
 
 
 if __name__ == "__main__":
