@@ -71,7 +71,8 @@ class Bench:
 
     def workers(self, topics: list[str], count: int = 1, *extra: str) -> ModstreamWorkers:
         options = ("--max-batch", str(self.args.max_batch),
-                   "--max-wait-ms", str(self.args.max_wait_ms), *extra)  # fmt: skip
+                   "--max-wait-ms", str(self.args.max_wait_ms), *self.args.worker_option,
+                   *extra)  # fmt: skip
         return ModstreamWorkers(
             self.servers, self.args.model, (topics[0], topics[1]), workers=count, options=options
         )
@@ -184,6 +185,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=10_000)
     parser.add_argument("--sweep", default="250,500,1000,2000,4000", help="floor rates")
     parser.add_argument("--sweep-seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--worker-option",
+        action="append",
+        default=[],
+        help="extra `modstream stream` argument (repeat; e.g. --worker-option=--kafka-config=linger.ms=0)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.quick:

@@ -58,7 +58,7 @@ each, the first second not timed. Burst: {s["burst"]:,} requests as fast as the 
 SIGKILL: every process of the system killed a third of the way into a paced run and started
 again at once (restart time in brackets; inputs sent meanwhile wait in the topic).
 
-| system | burst msg/s | modstream / it | p50 / p99 ms at {rate:,.0f}/s | p99 it / modstream | burst: unanswered | SIGKILL + restart: lost / duplicated | ERROR log lines |
+| system | burst msg/s | modstream / it | p50 / p99 ms at {rate:,.0f}/s | p99 it / modstream | burst: unanswered | SIGKILL + restart: unanswered / duplicated | ERROR log lines |
 |---|---|---|---|---|---|---|---|
 {rows}
 

@@ -13,7 +13,8 @@ STAGE_ORDER = ("fill", "decode", "score", "produce", "deliver", "commit")
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"model": args.model, "messages": args.messages, "max_batch": args.max_batch,
             "max_wait_ms": args.max_wait_ms, "latency_seconds": args.latency_seconds,
-            "burst": args.burst, "quick": args.quick, "partitions": PARTITIONS}  # fmt: skip
+            "burst": args.burst, "quick": args.quick, "partitions": PARTITIONS,
+            "worker_options": args.worker_option}  # fmt: skip
 
 
 def _q(cell: dict[str, Any] | None, *keys: str) -> str:
