@@ -172,21 +172,75 @@ def _delay(
     return None
 
 
+def kafka(records: int) -> dict[str, float]:
+    """``modstream monitor``'s loop reading prepared topics, pinned to one core."""
+    import threading
+
+    from confluent_kafka import Producer
+
+    from modstream.broker import EmbeddedBroker
+    from modstream.monitor.service import build_runner
+    from modstream.settings.monitor import MonitorSettings
+
+    rng = np.random.default_rng(2)
+    with EmbeddedBroker() as broker:  # started before pinning: the broker keeps both cores
+        broker.create_topics({"predictions": 4, "decisions": 4, "decisions.dlq": 1})
+        producer = Producer({"bootstrap.servers": broker.bootstrap_servers, "linger.ms": 50})
+        for i in range(records):
+            key, value, headers = answer(i, float(rng.random()))
+            _produce(producer, "predictions", key, value, headers)
+            _produce(producer, "decisions", key, decision(i, bool(i % 3 == 0), T0 + i), [])
+        producer.flush(120)
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        settings = MonitorSettings(
+            bootstrap_servers=broker.bootstrap_servers, predictions_topic="predictions",
+            decisions_topic="decisions", port=0, tick_s=10, records_per_poll=5000,
+        )  # fmt: skip
+        runner, stop = build_runner(settings), threading.Event()
+        thread = threading.Thread(target=runner.run, args=(stop,))
+        start = time.perf_counter()
+        thread.start()
+        while (
+            runner.monitor.state.counters.decisions < records
+            or runner.monitor.state.counters.predictions < records
+        ):
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        stop.set()
+        thread.join()
+    return {
+        "records": 2 * records,
+        "predictions + decisions per second (one core, from Kafka)": 2 * records / elapsed,
+    }
+
+
+def _produce(producer: object, topic: str, key: bytes, value: bytes, headers: list) -> None:
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value, headers=headers)  # type: ignore[attr-defined]
+            return
+        except BufferError:
+            producer.poll(0.05)  # type: ignore[attr-defined]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["memory", "core", "drift"])
+    parser.add_argument("mode", choices=["memory", "core", "drift", "kafka"])
     parser.add_argument("--data", type=Path, default=DEV, help="the r/science dev sample")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=200_000)
     args = parser.parse_args()
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    if args.mode in ("memory", "core"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     if args.mode == "memory":
         result = memory(args.rows)
     elif args.mode == "core":
         result = core(args.records)
+    elif args.mode == "kafka":
+        result = kafka(args.records)
     else:
         result = drift(args.data, args.repeats)
     print(json.dumps({"mode": args.mode, "load": os.getloadavg(), **result}, indent=2))

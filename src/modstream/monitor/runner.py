@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ class MonitorRunner:
             self._checkpoint()
             self.consumer.close()
             self.producer.flush(10.0)
+            self.consumer = self.producer = None  # let the clients go before the broker does
 
     def _loop(self, stop: threading.Event) -> None:
         s = self.settings
@@ -174,24 +176,29 @@ class MonitorRunner:
     def apply(self, messages: list[Any]) -> None:
         """Join one polled batch of records into the monitor."""
         predictions, decisions = PredictionBatch(), DecisionBatch.empty()
+        outcomes: Counter[tuple[str, str]] = Counter()
+        decisions_topic = self.settings.decisions_topic
         for message in messages:
             if message.error() is not None:
                 if message.error().code() != KafkaError._PARTITION_EOF:
                     log.warning("consumer: %s", message.error().str())
                 continue
             topic = message.topic()
-            if topic == self.settings.decisions_topic:
-                self._read_decision(message, decisions)
+            if topic == decisions_topic:
+                outcome = self._read_decision(message, decisions)
             else:
-                self._read_prediction(message, predictions)
+                outcome = self._read_prediction(message, predictions)
+            outcomes[(topic, outcome)] += 1
             self.offsets.setdefault(topic, {})[message.partition()] = message.offset() + 1
         with self.lock:
             alerts = self.monitor.add_predictions(predictions)
             self.monitor.add_decisions(decisions)
+        for (topic, outcome), count in outcomes.items():  # one update per batch, not per record
+            self.metrics.records.labels(topic, outcome).inc(count)
         for alert in alerts:
             self._publish_alert(alert)
 
-    def _read_decision(self, message: Any, batch: DecisionBatch) -> None:
+    def _read_decision(self, message: Any, batch: DecisionBatch) -> str:
         try:
             decision = parse_decision(
                 message.value(),
@@ -201,12 +208,11 @@ class MonitorRunner:
             )
         except BadDecision as exc:
             DeadLetter(self.producer, self.settings.dead_letter).send(message, exc, self._delivered)
-            self.metrics.records.labels(message.topic(), "dead_lettered").inc()
-            return
+            return "dead_lettered"
         batch.add(decision)
-        self.metrics.records.labels(message.topic(), "read").inc()
+        return "read"
 
-    def _read_prediction(self, message: Any, batch: PredictionBatch) -> None:
+    def _read_prediction(self, message: Any, batch: PredictionBatch) -> str:
         try:
             batch.add(
                 message.key(), message.value(), message.headers(), int(_timestamp_s(message) * 1000)
@@ -219,9 +225,8 @@ class MonitorRunner:
                 message.offset(),
                 exc,
             )
-            self.metrics.records.labels(message.topic(), "unreadable").inc()
-            return
-        self.metrics.records.labels(message.topic(), "read").inc()
+            return "unreadable"
+        return "read"
 
     def _delivered(self, error: KafkaError | None, _message: Any) -> None:
         if error is not None:
