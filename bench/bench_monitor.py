@@ -3,8 +3,8 @@
     python bench/bench_monitor.py memory [--rows 1000000]
     python bench/bench_monitor.py core [--records 200000]
     python bench/bench_monitor.py kafka [--records 200000]
-    python bench/bench_monitor.py drift --model DIR [--data CSV]
-    python bench/bench_monitor.py worker --model DIR [--messages 20000]
+    python bench/bench_monitor.py drift [--data CSV] [--repeats 5]
+    python bench/bench_monitor.py worker --model DIR [--data CSV] [--messages 20000] [--rounds 3]
 
 ``memory``: the monitor's tables after N predictions that have no decision yet (the state
 a monitor holds while labels lag), as the tables' own bytes and as the process's resident
@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -214,6 +215,56 @@ def kafka(records: int) -> dict[str, float]:
     }
 
 
+def worker(model: str, data: Path, messages: int, rounds: int) -> dict[str, object]:
+    """One worker's sustained throughput alone and with ``modstream monitor`` beside it."""
+    from types import SimpleNamespace
+
+    from bench_stream import Run  # the stream benchmark's worker run, same measurement
+
+    from modstream.broker import EmbeddedBroker
+    from modstream.datasets import read_dataset
+
+    texts = read_dataset(str(data)).texts
+    texts = (texts * (messages // len(texts) + 1))[:messages]
+    args = SimpleNamespace(model=model, max_batch=256, max_wait_ms=5.0)
+    rates: dict[str, list[float]] = {"alone": [], "with monitor": []}
+    with EmbeddedBroker() as broker:
+        for _ in range(rounds):
+            for case in rates:  # alternating, so drift in the machine's load hits both
+                run = Run(broker, args, 1)
+                run.send(texts)
+                monitor = _start_monitor(broker, run.output, model) if case != "alone" else None
+                run.start_workers()
+                try:
+                    run.wait_assigned()
+                    stamps = sorted(a[2] for a in run.collect(len(texts)))
+                finally:
+                    run.close()
+                    if monitor is not None:
+                        monitor.terminate()
+                        monitor.wait(60)
+                skip = min(len(stamps) // 10, args.max_batch)
+                rates[case].append((len(stamps) - skip) / (stamps[-1] - stamps[skip]))
+    alone, beside = float(np.median(rates["alone"])), float(np.median(rates["with monitor"]))
+    return {
+        "worker comments/s alone (median)": alone,
+        "worker comments/s with the monitor beside it (median)": beside,
+        "change": beside / alone - 1.0,
+        "rounds": rates,
+    }
+
+
+def _start_monitor(broker: object, topic: str, model: str) -> subprocess.Popen[bytes]:
+    decisions = f"{topic}.decisions"
+    broker.create_topics({decisions: 1})  # type: ignore[attr-defined]
+    command = [
+        sys.executable, "-m", "modstream", "monitor", "--bootstrap-servers",
+        broker.bootstrap_servers, "--predictions-topic", topic, "--decisions-topic", decisions,  # type: ignore[attr-defined]
+        "--model", model, "--port", "0",
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _produce(producer: object, topic: str, key: bytes, value: bytes, headers: list) -> None:
     while True:
         try:
@@ -227,7 +278,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["memory", "core", "drift", "kafka"])
+    parser.add_argument("mode", choices=["memory", "core", "drift", "kafka", "worker"])
+    parser.add_argument("--model", help="artifact directory (worker mode)")
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DEV, help="the r/science dev sample")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -241,6 +295,8 @@ def main() -> None:
         result = core(args.records)
     elif args.mode == "kafka":
         result = kafka(args.records)
+    elif args.mode == "worker":
+        result = worker(args.model, args.data, args.messages, args.rounds)
     else:
         result = drift(args.data, args.repeats)
     print(json.dumps({"mode": args.mode, "load": os.getloadavg(), **result}, indent=2))
