@@ -29,6 +29,7 @@ from modstream.dashboard.consumer import KafkaFeed
 from modstream.dashboard.explain import Explainer
 from modstream.dashboard.feeds import SENT_ID, Comment, FeedState, Record
 from modstream.dashboard.models import ModelsPanel
+from modstream.dashboard.quality import QualityPanel
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
 from modstream.kafka_tools import seldon_request
@@ -57,6 +58,8 @@ class DashboardConfig:
     links: dict[str, str] = field(default_factory=dict)
     models_topic: str | None = None  # the registry; None: no model panel
     model_name: str = "moderation"
+    monitor_url: str | None = None  # the monitor's REST endpoint; None: no quality panel
+    decisions_topic: str | None = None  # where the moderator buttons publish
 
 
 class Hub:
@@ -106,6 +109,7 @@ class Dashboard:
                 Route("/api/events", self.events),
                 Route("/api/comments", self.send_comment, methods=["POST"]),
                 *self._model_routes(),
+                *QualityPanel(self.publish, config.monitor_url, config.decisions_topic).routes(),
                 Mount("/static", StaticFiles(directory=static_dir()), name="static"),
             ],
             exception_handlers={ModstreamError: self.error},
@@ -225,23 +229,33 @@ class Dashboard:
         return JSONResponse(body, status_code=202)
 
     def _produce(self, text: str, sent_id: str) -> tuple[int, int]:
+        # Keyed by its id: that is the comment's id a moderator's decision names.
+        headers: list[tuple[str, str | bytes | None]] = [(SENT_ID, sent_id.encode())]
+        key, value = sent_id.encode(), seldon_request(text)
+        return self.publish(self.config.input_topic, key, value, headers, what="comment")
+
+    def publish(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
+        *,
+        what: str = "record",
+    ) -> tuple[int, int]:
+        """Produce one record and wait for Kafka to take it; ``(partition, offset)``."""
         assert self.producer is not None
         result: dict[str, Any] = {}
 
         def delivered(error: Any, message: Any) -> None:
             result.update(error=error, message=message)
 
-        self.producer.produce(
-            self.config.input_topic,
-            value=seldon_request(text),
-            headers=[(SENT_ID, sent_id.encode())],
-            on_delivery=delivered,
-        )
+        self.producer.produce(topic, key=key, value=value, headers=headers, on_delivery=delivered)
         self.producer.flush(10.0)
         if result.get("error") is not None or "message" not in result:
             reason = result.get("error") or "no acknowledgement within 10s"
             raise ModstreamError(
-                f"Kafka did not accept the comment: {reason}", status=503, reason="UNAVAILABLE"
+                f"Kafka did not accept the {what}: {reason}", status=503, reason="UNAVAILABLE"
             )
         return result["message"].partition(), result["message"].offset()
 

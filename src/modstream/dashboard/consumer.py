@@ -57,4 +57,5 @@ def _record(message: Any) -> Record:
         timestamp_ms=int(message.timestamp()[1]),
         value=message.value(),
         headers=h.as_dict(message.headers()),
+        key=message.key(),
     )

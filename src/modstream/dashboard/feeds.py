@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modstream.errors import ModstreamError
+from modstream.monitor.predictions import comment_ids
 from modstream.protocol import decode_any_request, decode_json_bytes, response_probabilities
 from modstream.stream import headers as h
 
@@ -36,6 +37,7 @@ class Record:
     timestamp_ms: int
     value: bytes | None
     headers: dict[str, str]
+    key: bytes | None = None
 
     def source(self) -> tuple[str, int, int] | None:
         """The input record this output or dead letter answers, from the worker's headers."""
@@ -63,6 +65,7 @@ class Comment:
     at_ms: int
     sent_id: str | None
     why: list[dict[str, Any]] | None = None
+    comment_id: str | None = None  # what a moderator's decision names (the monitor's id rule)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -139,8 +142,9 @@ class FeedState:
         texts: list[str | None] = list(source.texts) if source else []
         texts += [None] * (len(probabilities) - len(texts))
         latency = max(0.0, record.timestamp_ms - source.timestamp_ms) if source else None
+        ids = comment_ids(record.key, record.value, len(probabilities))
         comments = [
-            self._scored(record, i, text, p, latency)
+            self._scored(record, i, text, p, latency, ids[i])
             for i, (text, p) in enumerate(zip(texts, probabilities, strict=False))
         ]
         if latency is not None:
@@ -148,7 +152,13 @@ class FeedState:
         return comments
 
     def _scored(
-        self, record: Record, i: int, text: str | None, p: float, latency: float | None
+        self,
+        record: Record,
+        i: int,
+        text: str | None,
+        p: float,
+        latency: float | None,
+        comment_id: str | None = None,
     ) -> Comment:
         removed = p >= self.threshold
         self.scored += 1
@@ -165,6 +175,7 @@ class FeedState:
             latency_ms=latency,
             at_ms=record.timestamp_ms,
             sent_id=record.headers.get(SENT_ID),
+            comment_id=comment_id,
         )
         self.latest.appendleft(comment)
         return comment

@@ -22,7 +22,7 @@ from modstream.protocol.documents import response_probabilities
 from modstream.stream import headers as h
 from modstream.stream.codec import record_id
 
-__all__ = ["PredictionBatch", "UnreadablePrediction"]
+__all__ = ["PredictionBatch", "UnreadablePrediction", "comment_ids"]
 
 NAN = math.nan
 
@@ -60,6 +60,25 @@ def _response_id(doc: dict[str, Any]) -> str | None:
     meta = doc.get("meta")
     puid = meta.get("puid") if isinstance(meta, dict) else doc.get("id")
     return puid if isinstance(puid, str) and puid else None
+
+
+def _comment_ids(ident: str | None, n: int) -> list[str] | None:
+    if not ident:
+        return None
+    return [ident] if n == 1 else [f"{ident}#{i}" for i in range(n)]
+
+
+def comment_ids(key: bytes | None, value: bytes | None, n: int) -> list[str | None]:
+    """The comment id of each of the ``n`` texts an answer record scores (see the module)."""
+    ident = record_id(key)
+    if not ident:
+        try:
+            doc = orjson.loads(value or b"")
+        except orjson.JSONDecodeError:
+            doc = None
+        ident = _response_id(doc) if isinstance(doc, dict) else None
+    found = _comment_ids(ident, n)
+    return list(found) if found is not None else [None] * n
 
 
 def _floats(text: str | None, n: int) -> list[float]:
@@ -106,11 +125,11 @@ class PredictionBatch:
         probabilities = _p_removed(doc)
         head = {k: (v or b"").decode("utf-8", "replace") for k, v in headers or []}
         tags = _tags(doc)
-        ident = record_id(key) or _response_id(doc)
-        if not ident:
-            raise UnreadablePrediction("the output record has neither a key nor a response id")
         n = len(probabilities)
-        self.ids.extend([ident] if n == 1 else [f"{ident}#{i}" for i in range(n)])
+        ids = _comment_ids(record_id(key) or _response_id(doc), n)
+        if ids is None:
+            raise UnreadablePrediction("the output record has neither a key nor a response id")
+        self.ids.extend(ids)
         self.p.extend(probabilities)
         self._add_facts(head, tags, n, timestamp_ms / 1000.0)
         return n

@@ -74,6 +74,7 @@ function renderComment(c, fresh) {
   const when = new Date(c.at_ms).toLocaleTimeString();
   const latency = c.latency_ms === null ? "" : ` · verdict in ${fmtMs(c.latency_ms)}`;
   meta.append(document.createTextNode(`${when}${latency} · ${c.source}`));
+  if (window.onCommentCard) window.onCommentCard(node, c); // quality.js: moderator buttons
   return node;
 }
 
