@@ -96,7 +96,9 @@ def test_repository_index_load_and_unload_drive_the_registry(
     assert repository(server, "models/moderation/unload", unload).status_code == 200
     assert {answered_by(server, i) for i in ids} == {one}
     assert repository(server, "models/moderation/load", {"parameters": {"version": two}}).is_success
-    assert answered_by(server) == two and models.registry.state().model("moderation").champion == two
+    assert (
+        answered_by(server) == two and models.registry.state().model("moderation").champion == two
+    )
 
 
 def test_a_refused_load_is_an_error_and_the_champion_keeps_serving(

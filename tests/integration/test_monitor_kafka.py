@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
+from unittest.mock import create_autospec
 
 import httpx
 import numpy as np
 import pytest
+from confluent_kafka import Producer
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from modstream.broker import EmbeddedBroker, free_port
+from modstream.monitor.runner import MonitorRunner
+from modstream.monitor.service import build_runner
 from modstream.monitor.snapshot import FILENAME
 from modstream.settings.monitor import MonitorSettings
 from tests.integration.monitor_fixtures import produce_records, running_monitor
@@ -144,3 +149,50 @@ def test_a_restart_continues_from_the_snapshot_and_counts_nothing_twice(
     since = report["versions"]["v1"]["windows"]["since_start"]
     assert since["predictions"] == since["labelled"] == 350
     assert since["f1"] == 1.0
+
+
+def test_an_unacknowledged_output_sends_the_monitor_back_to_its_last_snapshot(
+    broker: EmbeddedBroker, topics: dict[str, str], tmp_path: Path
+) -> None:
+    """The first producer loses a dead letter: no snapshot is written past it; the monitor
+    starts over from its last state and reads those records again, counting each once."""
+    lossy = create_autospec(Producer, instance=True, spec_set=True)
+    lossy.flush.return_value = 1  # one record never acknowledged
+
+    class FirstProducerLoses(MonitorRunner):
+        producers = 0
+
+        def _new_producer(self) -> Producer:
+            self.producers += 1
+            return lossy if self.producers == 1 else super()._new_producer()
+
+    records = []
+    for i in range(200):
+        key = f"c{i}".encode()
+        records.append(
+            (topics["predictions"], key, seldon_answer(0.9 if i % 2 else 0.1), answer_headers())
+        )
+        decision = json.dumps({"id": f"c{i}", "removed": bool(i % 2), "at": iso(T0 + i)}).encode()
+        records.append((topics["decisions"], key, decision, []))
+    records.append((topics["decisions"], b"bad", b"{not json", []))
+    produce_records(broker, None, records)
+    settings = _settings(broker, topics, tmp_path).model_copy(update={"port": 0})
+    runner = FirstProducerLoses(settings, build_runner(settings).new_monitor)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: lossy.flush.called and (tmp_path / FILENAME).is_file(), 60)
+        assert wait_for(lambda: runner.report()["totals"]["decisions_read"] == 200, 60)
+    finally:
+        stop.set()
+        thread.join(60)
+    report = runner.report()
+    assert (
+        report["totals"]["predictions_read"] == 200
+        and report["totals"]["duplicate_predictions"] == 0
+    )
+    assert report["versions"]["v1"]["windows"]["since_start"]["labelled"] == 200
+    lost = [c.args[0] for c in lossy.produce.call_args_list]
+    assert f"{topics['decisions']}.dlq" in lost  # the bad decision, lost with this producer
+    assert len(read(broker, f"{topics['decisions']}.dlq", 2, timeout=10)) == 1

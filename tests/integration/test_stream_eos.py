@@ -53,8 +53,7 @@ def _inputs(cluster: KafkaCluster, topics: Topics) -> tuple[set[Source], set[Sou
     """Half the inputs on each partition; returns (all inputs, the ones that are bad)."""
     per_partition = TOTAL // PARTITIONS
     values = [
-        b"not json" if i % BAD_EVERY == 0 else seldon(f"comment {i}")
-        for i in range(per_partition)
+        b"not json" if i % BAD_EVERY == 0 else seldon(f"comment {i}") for i in range(per_partition)
     ]
     for partition in range(PARTITIONS):
         produce(cluster, topics.input, list(values), partition=partition)
@@ -62,9 +61,7 @@ def _inputs(cluster: KafkaCluster, topics: Topics) -> tuple[set[Source], set[Sou
     return inputs, {(p, o) for p, o in inputs if o % BAD_EVERY == 0}
 
 
-def _run(
-    cluster: KafkaCluster, model_dir: Path, tmp_path: Path, *, exactly_once: bool
-) -> Run:
+def _run(cluster: KafkaCluster, model_dir: Path, tmp_path: Path, *, exactly_once: bool) -> Run:
     topics = Topics(cluster, partitions=PARTITIONS).create()
     inputs, bad = _inputs(cluster, topics)
     answer_topics = {topics.output: PARTITIONS, topics.dead_letter: 1}
