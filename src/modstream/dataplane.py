@@ -20,15 +20,14 @@ from modstream import metrics
 from modstream.errors import ModelError, NotFound, NotReady
 from modstream.facts import ModelFacts, Scores
 from modstream.registry.modelset import ModelSet
+from modstream.settings import defaults
 
 if TYPE_CHECKING:
     from modstream.model import Contribution, TextModel
 
-__all__ = ["DEFAULT_MAX_TEXT_CHARS", "DataPlane"]
+__all__ = ["DataPlane"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_TEXT_CHARS = 100_000  # well under spaCy's 1,000,000-character limit
 
 
 @dataclass
@@ -46,9 +45,9 @@ class DataPlane:
         self,
         model: TextModel | ModelSet,
         *,
-        max_batch_texts: int = 64,
-        max_wait_ms: float = 2.0,
-        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+        max_batch_texts: int = defaults.MAX_BATCH_TEXTS,
+        max_wait_ms: float = defaults.MAX_WAIT_MS,
+        max_text_chars: int = defaults.MAX_TEXT_CHARS,
     ) -> None:
         self._models = model if isinstance(model, ModelSet) else ModelSet(model)
         self.max_batch_texts = max(1, max_batch_texts)

@@ -8,12 +8,15 @@ models can be swapped or a canary answers some calls, that is the only honest so
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # only named in annotations: the command line starts without numpy
+    import numpy as np
 
-__all__ = ["CLASS_NAMES", "ModelFacts", "Scores"]
+__all__ = ["CLASS_NAMES", "PRESETS", "ModelFacts", "Scores"]
 
 CLASS_NAMES = ("t:0", "t:1")  # [P(kept), P(removed)], the reference wire names
+PRESETS = ("default", "article")  # what a model can be trained as; model.presets builds them
 
 
 @dataclass(frozen=True)

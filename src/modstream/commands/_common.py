@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from modstream.datasets import Dataset, read_dataset
-from modstream.monitor.provenance import label_provenance
+if TYPE_CHECKING:
+    from modstream.datasets import Dataset
 
 
 def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
@@ -39,6 +40,9 @@ def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> No
 
 def load_labelled(args: argparse.Namespace, progress: Progress) -> Dataset:
     """Read ``--data`` as a labelled dataset and report what cleaning removed."""
+    from modstream.datasets import read_dataset
+    from modstream.monitor.provenance import label_provenance
+
     progress.step(f"reading {args.data}")
     data = read_dataset(
         args.data,

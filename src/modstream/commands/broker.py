@@ -7,8 +7,6 @@ import logging
 import signal
 from typing import Any
 
-from modstream.broker import EmbeddedBroker
-
 log = logging.getLogger(__name__)
 
 EPILOG = """\
@@ -59,6 +57,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from modstream.broker import EmbeddedBroker
+
     broker = EmbeddedBroker(args.port, host=args.host)
     signal.signal(signal.SIGTERM, _interrupt)
     with broker:

@@ -6,16 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from modstream.commands._common import Progress, add_data_args, load_labelled
 from modstream.errors import ModstreamError
-from modstream.model import PRESETS
-from modstream.model.compare import ComparisonResult, compare, step_count, subsample
-from modstream.report.plots import score_boxplot
-from modstream.report.tables import COMPARISON_HEADER, COMPARISON_NOTE, aligned, comparison_rows
+from modstream.facts import PRESETS
+
+if TYPE_CHECKING:
+    from modstream.model.compare import ComparisonResult
 
 EPILOG = """examples:
   modstream compare --data reddit_train.csv --folds 5 --plot compare.png
@@ -52,6 +50,10 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from modstream.model.compare import compare, step_count, subsample
+
     progress = Progress(args.quiet)
     data = load_labelled(args, progress)
     if args.sample is not None:
@@ -89,6 +91,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def render(result: ComparisonResult) -> str:
     """Both comparison tables as aligned plain text."""
+    from modstream.report.tables import COMPARISON_HEADER, COMPARISON_NOTE, aligned, comparison_rows
+
     intro = (
         f"{result.folds}-fold stratified CV, {result.rows:,} rows "
         f"({result.removed_rate:.1%} removed), preset {result.preset!r}"
@@ -112,6 +116,8 @@ def render(result: ComparisonResult) -> str:
 
 def write_plots(result: ComparisonResult, path: Path) -> list[Path]:
     """Box plots of per-fold ROC AUC: classifiers to ``path``, tokenizations beside it."""
+    from modstream.report.plots import score_boxplot
+
     figures = [(path, "Classifiers", result.classifiers)]
     if result.tokenizers:
         other = path.with_name(f"{path.stem}-tokenizers{path.suffix or '.png'}")

@@ -8,7 +8,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from modstream.deploy import DeployOptions, build_manifests, to_yaml, write_directory
+from modstream import deploy
+from modstream.deploy import DeployOptions, build_manifests
 from modstream.deploy.common import AUTOSCALERS, FLAVOURS, SASL_MECHANISMS
 
 EPILOG = """examples:
@@ -151,8 +152,8 @@ def options_from_args(args: argparse.Namespace) -> DeployOptions:
 def _run(args: argparse.Namespace) -> int:
     manifests = build_manifests(options_from_args(args))
     if args.out == "-":
-        sys.stdout.write(to_yaml(manifests))
+        sys.stdout.write(deploy.to_yaml(manifests))
         return 0
-    for path in write_directory(manifests, Path(args.out)):
+    for path in deploy.write_directory(manifests, Path(args.out)):
         print(path)
     return 0

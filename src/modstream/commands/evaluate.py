@@ -6,11 +6,7 @@ import argparse
 import json
 from typing import Any
 
-import numpy as np
-
 from modstream.commands._common import Progress, add_data_args, load_labelled
-from modstream.model import load_model
-from modstream.model.metrics import evaluate_scores
 
 
 def register(sub: Any) -> None:
@@ -48,6 +44,11 @@ def format_metrics(m: dict) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from modstream.model import load_model
+    from modstream.model.metrics import evaluate_scores
+
     model = load_model(args.model)
     data = load_labelled(args, Progress(quiet=args.json))
     p_removed = model.predict_proba(data.texts)[:, 1]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modstream.model import TextModel, load_model
-from modstream.model.scoring import score_file
+if TYPE_CHECKING:
+    from modstream.model import TextModel
 
 EPILOG = """examples:
   modstream predict --model models/rscience "This is an input" "lol who cares"
@@ -88,6 +88,9 @@ def _format_trace(trace: dict) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from modstream.model import load_model
+    from modstream.model.scoring import score_file
+
     model = load_model(args.model)
     if args.data:
         if not args.output:

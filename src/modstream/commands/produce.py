@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modstream.settings import StreamSettings
-from modstream.stream.config import parse_properties
+if TYPE_CHECKING:
+    from modstream.settings import StreamSettings
 
 EPILOG = """\
 examples:
@@ -44,6 +44,9 @@ def register(sub: Any) -> None:
 
 def tool_settings(args: argparse.Namespace) -> StreamSettings:
     """Connection settings of the console tools: environment, then flags."""
+    from modstream.settings import StreamSettings
+    from modstream.stream.config import parse_properties
+
     base = StreamSettings()
     updates: dict[str, Any] = {
         "kafka_config": {**base.kafka_config, **parse_properties(args.kafka_config)}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
 from modstream.commands._registry import add_follow_args, following, registry_link
 from modstream.commands.produce import tool_settings
 from modstream.errors import ArtifactError
+from modstream.settings import defaults
 
 EPILOG = """\
 examples:
@@ -26,35 +26,48 @@ MODSTREAM_MAX_BATCH_TEXTS, ...); flags win. SIGTERM finishes in-flight requests 
 See docs/serving.md for every endpoint.
 """
 
-_FLAGS: tuple[tuple[str, str, type, str], ...] = (
-    ("--model", "model", str, "model artifact directory (MODSTREAM_MODEL)"),
-    ("--host", "host", str, "address to listen on (default 127.0.0.1)"),
-    ("--http-port", "http_port", int, "REST port (default 9000)"),
-    ("--grpc-port", "grpc_port", int, "gRPC port, 0 disables gRPC (default 5000)"),
+# (flags, destination, type, help); defaults come from the settings, quoted from one place
+_FLAGS: tuple[tuple[tuple[str, ...], str, type, str], ...] = (
+    (("--model",), "model", str, "model artifact directory (MODSTREAM_MODEL)"),
+    (("--host",), "host", str, f"address to listen on (default {defaults.HOST})"),
+    (("--http-port",), "http_port", int, f"REST port (default {defaults.HTTP_PORT})"),
     (
-        "--max-batch-texts",
+        ("--grpc-port",),
+        "grpc_port",
+        int,
+        f"gRPC port, 0 disables gRPC (default {defaults.GRPC_PORT})",
+    ),
+    (
+        ("--max-batch-texts", "--max-batch"),
         "max_batch_texts",
         int,
-        "most texts merged into one model call (default 64; old spelling --max-batch)",
+        f"most texts merged into one model call (default {defaults.MAX_BATCH_TEXTS})",
     ),
     (
-        "--max-wait-ms",
+        ("--max-wait-ms",),
         "max_wait_ms",
         float,
-        "longest wait for more requests to merge while others are in flight (default 2)",
+        "longest wait for more requests to merge while others are in flight "
+        f"(default {defaults.MAX_WAIT_MS:g})",
     ),
-    ("--max-body-bytes", "max_body_bytes", int, "largest REST body; 413 beyond (default 1 MiB)"),
     (
-        "--grpc-max-message-bytes",
+        ("--max-body-bytes",),
+        "max_body_bytes",
+        int,
+        f"largest REST body; 413 beyond (default {defaults.MAX_BODY_BYTES})",
+    ),
+    (
+        ("--grpc-max-message-bytes",),
         "grpc_max_message_bytes",
         int,
-        "largest gRPC message (default 4 MiB)",
+        f"largest gRPC message (default {defaults.GRPC_MAX_MESSAGE_BYTES})",
     ),
     (
-        "--max-text-chars",
+        ("--max-text-chars",),
         "max_text_chars",
         int,
-        "texts are truncated at this length, with a note in meta (default 100000)",
+        "texts are truncated at this length, with a note in meta "
+        f"(default {defaults.MAX_TEXT_CHARS})",
     ),
 )
 
@@ -71,14 +84,15 @@ def register(sub: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for flag, dest, kind, text in _FLAGS:
-        aliases = ["--max-batch"] if dest == "max_batch_texts" else []
-        parser.add_argument(flag, *aliases, dest=dest, type=kind, default=None, help=text)
+    for flags, dest, kind, text in _FLAGS:
+        parser.add_argument(*flags, dest=dest, type=kind, default=None, help=text)
     add_follow_args(parser, connection=True)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from modstream.model import load_model
     from modstream.server import serve
     from modstream.settings import ServeSettings

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modstream.errors import InvalidInput
-from modstream.settings import StreamSettings
-from modstream.stream.config import parse_properties
+
+if TYPE_CHECKING:
+    from modstream.settings import StreamSettings
 
 EPILOG = """\
 examples:
@@ -69,6 +70,9 @@ def register(sub: Any) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> StreamSettings:
     """Environment settings, overridden by the flags that were given."""
+    from modstream.settings import StreamSettings
+    from modstream.stream.config import parse_properties
+
     base = StreamSettings()
     fields = (
         "model", "bootstrap_servers", "input_topic", "output_topic", "group",

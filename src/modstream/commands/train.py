@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modstream.commands._common import Progress, add_data_args, load_labelled
-from modstream.datasets import Dataset
-from modstream.model import PRESETS, TrainResult, save_model, train
+from modstream.facts import PRESETS
+
+if TYPE_CHECKING:
+    from modstream.datasets import Dataset
+    from modstream.model import TrainResult
 
 EPILOG = """examples:
   modstream train --data reddit_train.csv --out models/rscience
@@ -70,6 +73,9 @@ def _write_report(
 
 
 def _run(args: argparse.Namespace) -> int:
+    from modstream.model import save_model
+    from modstream.model.train import train
+
     progress = Progress(args.quiet)
     data = load_labelled(args, progress)
     progress.step(f"training preset {args.preset!r}")

@@ -1,26 +1,41 @@
 """Kubernetes manifests for modstream: Python dicts, written as YAML.
 
 ``build_manifests(options)`` returns every object of one deployment, in apply order.
+The builders (which read the settings classes) and the YAML writer are imported on first
+use, so ``modstream deploy --help`` does not load pydantic or yaml.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from modstream.deploy.common import DeployOptions, Manifest, validate
-from modstream.deploy.plain import config_map, deployment, pod_disruption_budget, service
-from modstream.deploy.scaling import (
-    horizontal_pod_autoscaler,
-    scaled_object,
-    trigger_authentication,
-)
-from modstream.deploy.seldon import seldon_deployment
-from modstream.deploy.topics import kafka_topics
-from modstream.deploy.writer import to_yaml, write_directory
+
+if TYPE_CHECKING:
+    from modstream.deploy.writer import to_yaml, write_directory
 
 __all__ = ["DeployOptions", "build_manifests", "to_yaml", "write_directory"]
 
 
+def __getattr__(name: str) -> Any:
+    if name in ("to_yaml", "write_directory"):
+        from modstream.deploy import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def build_manifests(options: DeployOptions) -> list[Manifest]:
     """All objects for ``options``; raises ``InvalidInput`` for options that cannot work."""
+    from modstream.deploy.plain import config_map, deployment, pod_disruption_budget, service
+    from modstream.deploy.scaling import (
+        horizontal_pod_autoscaler,
+        scaled_object,
+        trigger_authentication,
+    )
+    from modstream.deploy.seldon import seldon_deployment
+    from modstream.deploy.topics import kafka_topics
+
     validate(options)
     manifests = kafka_topics(options) if options.topics else []
     if options.flavour == "seldon":

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
+from typing import TYPE_CHECKING, Any
 
 from modstream import __version__
 from modstream.errors import InvalidInput
+from modstream.settings import defaults
+
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
 
 Manifest = dict[str, Any]
 
@@ -18,8 +19,8 @@ FLAVOURS = ("plain", "seldon")
 AUTOSCALERS = ("keda", "hpa", "none")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 MODEL_PATH = "/opt/modstream/model"
-HTTP_PORT = 9000
-GRPC_PORT = 5000
+HTTP_PORT = defaults.HTTP_PORT
+GRPC_PORT = defaults.GRPC_PORT
 METRICS_PORT = 9100
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -156,6 +157,8 @@ def k8s_name(value: str) -> str:
 
 def env_name(settings: type[BaseSettings], field_name: str) -> str:
     """The environment variable a settings field is read from (its first upper-case alias)."""
+    from pydantic import AliasChoices
+
     info = settings.model_fields[field_name]
     alias = info.validation_alias
     if isinstance(alias, AliasChoices):

@@ -15,11 +15,12 @@ from __future__ import annotations
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from modstream.facts import PRESETS
 from modstream.model.features import TextFeatures
 from modstream.text.clean import CleanTextTransformer
 from modstream.text.nlp import BLANK
 
-PRESETS = ("default", "article")
+__all__ = ["PRESETS", "build_pipeline", "classifier_params", "feature_params"]
 
 
 def feature_params(preset: str, spacy_model: str | None = None, n_process: int = 1) -> dict:

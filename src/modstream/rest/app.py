@@ -17,12 +17,13 @@ from modstream.rest.common import error_response, json_response
 from modstream.rest.repository_routes import repository_routes
 from modstream.rest.seldon_routes import seldon_routes
 from modstream.rest.v2_routes import v2_routes
+from modstream.settings import defaults
 
 
 def build_app(
     plane: DataPlane,
     *,
-    max_body_bytes: int = 1_048_576,
+    max_body_bytes: int = defaults.MAX_BODY_BYTES,
     repository: ModelRepository | None = None,
 ) -> Starlette:
     """The REST application over ``plane``; the plane's lifecycle is the server's business.

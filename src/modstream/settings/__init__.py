@@ -2,18 +2,33 @@
 
 Every setting has a ``MODSTREAM_`` environment variable; the names Seldon Core uses
 (``PREDICTIVE_UNIT_*``, ``KAFKA_*``) are honoured as aliases. CLI flags override both.
+The classes are imported on first use (pydantic is not needed to print ``--help``);
+``modstream.settings.defaults`` holds the defaults other places quote.
 """
 
 from __future__ import annotations
 
-from modstream.settings.data import DataSettings
-from modstream.settings.monitor import MonitorSettings
-from modstream.settings.policy import PolicySettings
-from modstream.settings.registry import RegistrySettings
-from modstream.settings.serve import ServeSettings
-from modstream.settings.stream import StreamSettings
-from modstream.settings.up import UpSettings
+import importlib
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from modstream.settings.data import DataSettings
+    from modstream.settings.monitor import MonitorSettings
+    from modstream.settings.policy import PolicySettings
+    from modstream.settings.registry import RegistrySettings
+    from modstream.settings.serve import ServeSettings
+    from modstream.settings.stream import StreamSettings
+    from modstream.settings.up import UpSettings
+
+_HOMES = {
+    "DataSettings": "data",
+    "MonitorSettings": "monitor",
+    "PolicySettings": "policy",
+    "RegistrySettings": "registry",
+    "ServeSettings": "serve",
+    "StreamSettings": "stream",
+    "UpSettings": "up",
+}
 __all__ = [
     "DataSettings",
     "MonitorSettings",
@@ -23,3 +38,12 @@ __all__ = [
     "StreamSettings",
     "UpSettings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

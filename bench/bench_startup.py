@@ -1,0 +1,165 @@
+"""Start-up benchmark: how long until modstream answers, for each command users start.
+
+    python bench/bench_startup.py --model /tmp/model [--runs 5]
+        [--baseline-src OLD/src --baseline-model OLD_MODEL] [--out bench/results/startup.md]
+
+Per run, a fresh process is started and timed from outside, from spawn to:
+- ``modstream --help`` and ``modstream serve --help``: its exit;
+- ``modstream serve``: ``GET /v2/health/ready`` answering 200 (polled every 10 ms);
+- ``modstream stream``: its metrics port answering ``GET /ready`` 200, or, for versions
+  without that endpoint, its log line saying which topics it works on (after warm-up).
+With ``--baseline-src``, the same is measured for that source tree in the same run, the
+two alternating, so both see the same machine. The median of the runs is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from modstream.broker import EmbeddedBroker
+
+ROOT = Path(__file__).resolve().parents[1]
+Probe = Callable[[subprocess.Popen[bytes], Path, int], bool]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as reply:
+            return int(reply.status) == 200
+    except OSError:
+        return False
+
+
+def _timed(command: list[str], src: Path, probe: Probe | None, timeout: float = 120) -> float:
+    """Seconds from spawn to ``probe`` saying ready (or to exit without a probe)."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modstream", *[a.replace("{port}", str(port)) for a in command]],
+            stdout=subprocess.DEVNULL if probe is None else log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            if probe is None:
+                process.wait(timeout)
+                return time.perf_counter() - started
+            while not probe(process, Path(log.name), port):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{command[0]} exited: {Path(log.name).read_text()}")
+                if time.perf_counter() - started > timeout:
+                    raise RuntimeError(f"{command[0]} not ready in {timeout:.0f} s")
+                time.sleep(0.01)
+            return time.perf_counter() - started
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(60)
+
+
+def _serve_ready(process: subprocess.Popen[bytes], log: Path, port: int) -> bool:
+    return _answers(f"http://127.0.0.1:{port}/v2/health/ready")
+
+
+def _stream_ready(process: subprocess.Popen[bytes], log: Path, port: int) -> bool:
+    return _answers(f"http://127.0.0.1:{port}/ready") or "worker 0: " in log.read_text()
+
+
+def _cases(model: str, broker: EmbeddedBroker) -> list[tuple[str, list[str], Probe | None]]:
+    tag = uuid.uuid4().hex[:8]
+    broker.create_topics({f"in-{tag}": 1, f"out-{tag}": 1})
+    stream = [
+        "stream", "--model", model, "--bootstrap-servers", broker.bootstrap_servers,
+        "--input-topic", f"in-{tag}", "--output-topic", f"out-{tag}", "--group", f"g-{tag}",
+        "--metrics-port", "{port}",
+    ]  # fmt: skip
+    return [
+        ("modstream --help", ["--help"], None),
+        ("modstream serve --help", ["serve", "--help"], None),
+        (
+            "modstream serve, until /v2/health/ready",
+            ["serve", "--model", model, "--http-port", "{port}", "--grpc-port", "0"],
+            _serve_ready,
+        ),
+        ("modstream stream, until ready", stream, _stream_ready),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline-src", type=Path)
+    parser.add_argument("--baseline-model")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "startup.md")
+    args = parser.parse_args()
+    trees = [("this tree", ROOT / "src", args.model)]
+    if args.baseline_src:
+        trees.append(("baseline", args.baseline_src, args.baseline_model or args.model))
+    load_before = os.getloadavg()
+    rows = []
+    with EmbeddedBroker() as broker:
+        cases = {tree: _cases(model, broker) for tree, _, model in trees}
+        for index in range(len(cases[trees[0][0]])):
+            times: dict[str, list[float]] = {tree: [] for tree, _, _ in trees}
+            for _ in range(args.runs):
+                for tree, src, _ in trees:  # alternate, so both see the same machine
+                    _, command, probe = cases[tree][index]
+                    times[tree].append(_timed(command, src, probe))
+            name = cases[trees[0][0]][index][0]
+            rows.append((name, *(statistics.median(times[t]) for t, _, _ in trees)))
+            print(" | ".join([name, *(f"{s:.2f} s" for s in rows[-1][1:])]), flush=True)
+    _write(args, trees, rows, load_before, os.getloadavg())
+
+
+def _write(
+    args: argparse.Namespace,
+    trees: list[tuple[str, Path, str]],
+    rows: list[tuple[object, ...]],
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
+    header = ["start-up, median of runs", *(f"{tree} (s)" for tree, _, _ in trees)]
+    lines = [
+        "## Start-up: spawn to ready",
+        "",
+        f"{args.runs} runs each, {os.cpu_count()} cores, {platform.python_version()}, "
+        f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after. "
+        f"Command: `python bench/bench_startup.py --model MODEL_DIR"
+        + (" --baseline-src OLD/src --baseline-model OLD_MODEL" if args.baseline_src else "")
+        + "`.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join([str(r[0]), *(f"{s:.2f}" for s in r[1:])]) + " |" for r in rows]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
