@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from modstream.stream.config import parse_properties
-
 EPILOG = """\
 examples:
   modstream export --input-topic comments --decisions-topic decisions --out labels.csv
@@ -47,6 +45,7 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from modstream.monitor.export import export_labels
     from modstream.settings.monitor import MonitorSettings
+    from modstream.stream.config import parse_properties
 
     settings = MonitorSettings(
         bootstrap_servers=args.bootstrap_servers, kafka_config=parse_properties(args.kafka_config)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from modstream.errors import InvalidInput
-from modstream.settings.monitor import DEFAULT_MONITOR_PORT, MonitorSettings
-from modstream.stream.config import parse_properties
+from modstream.settings.defaults import MONITOR_PORT as DEFAULT_MONITOR_PORT
+
+if TYPE_CHECKING:
+    from modstream.settings.monitor import MonitorSettings
 
 EPILOG = f"""\
 examples:
@@ -121,6 +121,11 @@ def register(sub: Any) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> MonitorSettings:
     """Environment settings, overridden by the flags that were given."""
+    from pydantic import ValidationError
+
+    from modstream.settings.monitor import MonitorSettings
+    from modstream.stream.config import parse_properties
+
     base = MonitorSettings()
     updates = {f: getattr(args, f) for f in _FIELDS if getattr(args, f, None) is not None}
     if args.models:

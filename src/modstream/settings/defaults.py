@@ -16,3 +16,6 @@ MAX_BODY_BYTES = 1_048_576  # REST bodies; 413 beyond
 GRPC_MAX_MESSAGE_BYTES = 4_194_304
 MAX_TEXT_CHARS = 100_000  # well under spaCy's 1,000,000-character limit
 SHUTDOWN_GRACE_S = 10.0
+
+# modstream monitor (MonitorSettings)
+MONITOR_PORT = 9500

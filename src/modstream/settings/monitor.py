@@ -12,9 +12,10 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modstream.settings import defaults
 from modstream.settings.stream import StreamSettings
 
-DEFAULT_MONITOR_PORT = 9500
+DEFAULT_MONITOR_PORT = defaults.MONITOR_PORT
 
 
 class MonitorSettings(BaseSettings):
