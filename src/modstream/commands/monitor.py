@@ -136,7 +136,9 @@ def settings_from_args(args: argparse.Namespace) -> MonitorSettings:
             {**base.model_dump(), **updates, "kafka_config": kafka}
         )
     except ValidationError as exc:
-        raise InvalidInput(f"invalid monitor settings: {exc.errors()[0]['msg']}") from exc
+        error = exc.errors()[0]
+        where = "".join(f"--{str(part).replace('_', '-')}: " for part in error["loc"])
+        raise InvalidInput(f"invalid monitor settings: {where}{error['msg']}") from exc
     if not settings.predictions_topic or not settings.decisions_topic:
         raise InvalidInput("--predictions-topic and --decisions-topic are required")
     return settings
