@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from modstream.errors import ModstreamError
+from modstream.stream.config import GROUP_TUNING
 
 
 def seldon_request(text: str) -> bytes:
@@ -72,9 +73,7 @@ def consume_records(
     """Records of ``topic`` until ``max_records`` or ``timeout`` seconds without a new one."""
     consumer = Consumer(
         {
-            "session.timeout.ms": 6000,
-            "heartbeat.interval.ms": 500,
-            "fetch.wait.max.ms": 10,
+            **GROUP_TUNING,
             **config,
             "group.id": group or f"modstream-console-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": "false",

@@ -15,9 +15,9 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 from modstream.broker import EmbeddedBroker
 from modstream.settings import StreamSettings
+from modstream.settings.defaults import dead_letter_topic
+from modstream.stream.config import GROUP_TUNING
 from modstream.stream.worker import StreamWorker
-
-FAST_GROUP = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "fetch.wait.max.ms": 10}
 
 
 def unique(prefix: str) -> str:
@@ -36,7 +36,7 @@ class Topics:
 
     @property
     def dead_letter(self) -> str:
-        return f"{self.input}.dlq"
+        return dead_letter_topic(self.input)
 
     def create(self) -> Topics:
         self.broker.create_topics(
@@ -115,7 +115,7 @@ def read(
     """Messages of ``topic`` from the beginning until ``count`` arrived (or ``timeout``)."""
     consumer = Consumer(
         {
-            **FAST_GROUP,
+            **GROUP_TUNING,
             "bootstrap.servers": broker.bootstrap_servers,
             "group.id": unique("reader"),
             "auto.offset.reset": "earliest",

@@ -74,7 +74,7 @@ def test_bad_records_go_to_the_dead_letter_topic_and_good_ones_are_answered(
         values += [seldon(f"good before {name}"), value]
         keys += [b"good", name.encode()]
     patched = _failing_on_poison(TextModel.predict_proba)
-    settings = topics.settings(max_value_bytes=MAX_VALUE_BYTES, max_batch=256)
+    settings = topics.settings(max_value_bytes=MAX_VALUE_BYTES, max_batch_records=256)
     inject = mock.patch.object(TextModel, "predict_proba", autospec=True, side_effect=patched)
     with inject, running_worker(settings, DataPlane(model)) as worker:
         _produce_keyed(broker, topics.input, keys, values)

@@ -32,7 +32,7 @@ NOTHING_COMMITTED = -1001  # librdkafka's OFFSET_INVALID
 def _failed_batches() -> float:
     return (
         REGISTRY.get_sample_value(
-            "modstream_stream_batch_failures_total", {"reason": "DeliveryFailed"}
+            "modstream_stream_batch_failures_total", {"reason": "DELIVERY_FAILED"}
         )
         or 0.0
     )
@@ -48,7 +48,7 @@ def test_unacknowledged_outputs_leave_the_committed_offset_where_it_was(
     silent.flush.return_value = 5
     failures = _failed_batches()
     settings = topics.settings(delivery_timeout_s=0.5)
-    replace = mock.patch("modstream.stream.worker.Producer", return_value=silent)
+    replace = mock.patch("modstream.stream.clients.Producer", return_value=silent)
     with replace, running_worker(settings, DataPlane(model)) as worker:
         assert wait_for(lambda: _failed_batches() >= failures + 2)
         assert worker.thread.is_alive()

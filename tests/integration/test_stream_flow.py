@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from prometheus_client import REGISTRY
 
 from modstream.broker import EmbeddedBroker
 from modstream.dataplane import DataPlane
 from modstream.model import TextModel
+from modstream.stream.metrics import STAGES
 from tests.integration.stream_fixtures import (
     Topics,
     committed,
@@ -93,9 +95,17 @@ def test_every_request_shape_is_answered(broker: EmbeddedBroker, topics: Topics)
     assert outputs[4]["outputs"][0]["shape"] == [2, 2]
 
 
+def _stage_counts() -> list[float]:
+    return [
+        REGISTRY.get_sample_value("modstream_stream_stage_seconds_count", {"stage": stage}) or 0.0
+        for stage in STAGES
+    ]
+
+
 def test_order_is_kept_within_a_partition_and_offsets_are_committed(
     broker: EmbeddedBroker, topics: Topics
 ) -> None:
+    stages_before = _stage_counts()
     texts = [f"comment number {i}" for i in range(300)]
     produce(broker, topics.input, [seldon(t, meta={"puid": t}) for t in texts],
             key=b"order", partition=1)  # fmt: skip
@@ -104,6 +114,8 @@ def test_order_is_kept_within_a_partition_and_offsets_are_committed(
     offsets = [int(header_map(m)["modstream.source.offset"]) for m in outputs]
     assert offsets == sorted(offsets)
     assert committed(broker, topics.group, topics.input, 2)[1] >= offsets[-1] + 1
+    # Every committed batch timed each of its stages, from the batch fill to the commit.
+    assert all(after > before for after, before in zip(_stage_counts(), stages_before, strict=True))
 
 
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,8 +16,9 @@ import pytest
 from confluent_kafka import Consumer
 
 from modstream.broker import EmbeddedBroker, free_port
+from modstream.settings.defaults import READY_PATH
+from modstream.stream.config import GROUP_TUNING
 from tests.integration.stream_fixtures import (
-    FAST_GROUP,
     Topics,
     committed,
     header_map,
@@ -39,7 +40,7 @@ def start_stream(
         sys.executable, "-m", "modstream", "stream", "--model", str(model_dir),
         "--bootstrap-servers", topics.broker.bootstrap_servers,
         "--input-topic", topics.input, "--output-topic", topics.output,
-        "--group", topics.group, "--max-batch", str(MAX_BATCH), *extra,
+        "--group", topics.group, "--max-batch-records", str(MAX_BATCH), *extra,
     ]  # fmt: skip
     with log.open("ab") as sink:
         return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
@@ -51,7 +52,7 @@ class OutputCounter:
     def __init__(self, broker: EmbeddedBroker, topic: str) -> None:
         self.consumer = Consumer(
             {
-                **FAST_GROUP,
+                **GROUP_TUNING,
                 "bootstrap.servers": broker.bootstrap_servers,
                 "group.id": unique("reader"),
                 "auto.offset.reset": "earliest",
@@ -123,7 +124,11 @@ def test_two_workers_share_the_partitions(
     supervisor = start_stream(model_dir, topics, log, "--workers", "2", "--metrics-port", str(port))
     outputs = OutputCounter(broker, topics.output)
     try:
-        assert wait_for(lambda: _assigned_workers(log) == {0, 1}, timeout=120), log.read_text()
+        # Both workers ready (warmed up, in the group) and holding partitions: no
+        # rebalance is pending, so each one consumes the records of its own partitions.
+        assert wait_for(lambda: _holding_partitions(port) == [True, True], timeout=120), (
+            log.read_text()
+        )
         # Every partition gets inputs, so each worker has some whatever its share of the
         # partitions (keyless records left to the sticky partitioner can all land in the
         # partitions of one worker, which then rightly consumes everything).
@@ -143,16 +148,19 @@ def test_two_workers_share_the_partitions(
 
 
 def _scrape(port: int, name: str) -> float:
-    """Sum of a counter's samples on a worker's /metrics page."""
+    """Sum of a metric's samples on a worker's /metrics page."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
 
 
-def _assigned_workers(log: Path) -> set[int]:
-    """Workers whose latest assignment holds at least one partition."""
-    latest: dict[int, str] = {}
-    for line in log.read_text(errors="replace").splitlines():
-        if " assigned " in line and "worker " in line:
-            index = int(line.split("worker ")[-1].split()[0])
-            latest[index] = line
-    return {i for i, line in latest.items() if not line.endswith("assigned nothing")}
+def _holding_partitions(port: int) -> list[bool]:
+    """Per worker (metrics on PORT + index): ready and holding at least one partition."""
+    holding = []
+    for index in (0, 1):
+        try:
+            ready = httpx.get(f"http://127.0.0.1:{port + index}{READY_PATH}", timeout=5).status_code
+            held = _scrape(port + index, "modstream_stream_assigned_partitions")
+        except httpx.HTTPError:  # not listening yet
+            return [False, False]
+        holding.append(ready == 200 and held > 0)
+    return holding

@@ -51,7 +51,8 @@ class Up:
 
 def start_up(*args: str, timeout: float = 240.0) -> Up:
     """``modstream up`` on free ports; returns once it has printed that it is up."""
-    ports = {name: free_port() for name in ("port", "http-port", "grpc-port", "broker-port")}
+    names = ("port", "http-port", "grpc-port", "broker-port", "metrics-port")
+    ports = {name: free_port() for name in names}
     flags = [item for name, port in ports.items() for item in (f"--{name}", str(port))]
     command = [sys.executable, "-m", "modstream", "up", *flags, *args]
     process = subprocess.Popen(
@@ -151,6 +152,7 @@ def test_up_prints_where_everything_is(up: Up, model_dir: Path) -> None:
     assert f"REST       http://127.0.0.1:{up.ports['http-port']}" in out
     assert f"gRPC       127.0.0.1:{up.ports['grpc-port']}" in out
     assert f"Kafka      {up.bootstrap}  topics: comments -> predictions" in out
+    assert f"Worker     http://127.0.0.1:{up.ports['metrics-port']}/metrics" in out
     assert f"modstream produce --bootstrap-servers {up.bootstrap} --topic comments" in out
     assert f"loaded from {model_dir}" in out
     assert "DEMO" not in out  # a given model is not labelled as the demo
@@ -175,6 +177,13 @@ def test_comments_from_kafka_and_the_box_are_scored_and_explained(up: Up) -> Non
         timeout=10,
     )
     assert rest.status_code == 200
+
+
+def test_the_stream_worker_is_ready_once_up_says_it_is_up(up: Up) -> None:
+    worker = f"http://127.0.0.1:{up.ports['metrics-port']}"
+    assert httpx.get(f"{worker}/ready", timeout=5).status_code == 200
+    assert "modstream_stream_assigned_partitions 1.0" in httpx.get(f"{worker}/metrics").text
+    assert "still joining" not in up.output
 
 
 def test_a_broken_record_is_counted_as_a_dead_letter(up: Up) -> None:

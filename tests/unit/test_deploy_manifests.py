@@ -16,6 +16,7 @@ from modstream.cli import build_parser
 from modstream.deploy import DeployOptions, build_manifests
 from modstream.errors import InvalidInput
 from modstream.settings import ServeSettings, StreamSettings
+from modstream.settings.defaults import METRICS_PATH, READY_PATH
 from tests.unit.test_deploy_schemas import BASE, CASES, manifests_for
 
 SECRETS = {
@@ -74,6 +75,16 @@ def plain_env(case: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]
     return manifests, maps
 
 
+def in_container(
+    env: pytest.MonkeyPatch, name: str
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, int]]:
+    """The plain manifests, with container ``name``'s environment applied; its named ports."""
+    manifests, maps = plain_env("plain-keda")
+    container = containers(manifests)[name]
+    apply_env(env, resolve_env(container, maps))
+    return manifests, container, {p["name"]: p["containerPort"] for p in container["ports"]}
+
+
 @pytest.mark.parametrize("case", ["plain-keda", "plain-fixed-secure"])
 def test_the_worker_reads_the_topics_group_and_credentials_it_is_given(
     case: str, clean_env: pytest.MonkeyPatch
@@ -114,11 +125,8 @@ def test_keda_watches_the_group_and_topic_the_worker_consumes(
 def test_the_server_listens_on_the_ports_its_probes_and_service_use(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
-    manifests, maps = plain_env("plain-keda")
-    serve = containers(manifests)["serve"]
-    apply_env(clean_env, resolve_env(serve, maps))
+    manifests, serve, ports = in_container(clean_env, "serve")
     settings = ServeSettings()
-    ports = {p["name"]: p["containerPort"] for p in serve["ports"]}
     assert settings.host == "0.0.0.0"
     assert settings.model == "/opt/modstream/model"
     assert (settings.http_port, settings.grpc_port) == (ports["http"], ports["grpc"])
@@ -128,6 +136,21 @@ def test_the_server_listens_on_the_ports_its_probes_and_service_use(
     service_ports = {p["targetPort"] for p in one(manifests, "Service")["spec"]["ports"]}
     all_ports = {p["name"] for c in containers(manifests).values() for p in c["ports"]}
     assert service_ports <= all_ports
+
+
+def test_the_worker_is_ready_only_once_it_says_so_on_its_metrics_port(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    _, stream, ports = in_container(clean_env, "stream")
+    settings = StreamSettings()
+    assert settings.metrics_host == "0.0.0.0"
+    readiness = stream["readinessProbe"]["httpGet"]
+    # The path the worker's metrics server answers 503 on until it has joined its group.
+    assert readiness["path"] == READY_PATH
+    assert ports[readiness["port"]] == settings.metrics_port
+    for probe in ("startupProbe", "livenessProbe"):  # the process is up, joined or not
+        assert stream[probe]["httpGet"]["path"] == METRICS_PATH
+        assert ports[stream[probe]["httpGet"]["port"]] == settings.metrics_port
 
 
 @pytest.mark.parametrize("case", sorted(c for c in CASES if c.startswith("plain")))

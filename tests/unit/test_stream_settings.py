@@ -44,7 +44,7 @@ def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     settings = settings_from_args(args)
     assert settings.bootstrap_servers == "flag:9092"
     assert settings.model == "/models/m"
-    assert settings.max_batch == 32
+    assert settings.max_batch_records == 32  # --max-batch is the old spelling
     assert settings.client_config()["sasl.username"] == "app"
 
 
@@ -77,3 +77,30 @@ def test_exactly_once_uses_a_stable_transactional_id_per_worker() -> None:
         != producer_config(settings, 1)["transactional.id"]
     )
     assert consumer_config(settings)["isolation.level"] == "read_committed"
+
+
+def test_records_per_poll_has_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODSTREAM_MAX_BATCH_RECORDS", "64")
+    monkeypatch.setenv("MODSTREAM_MAX_BATCH", "8")  # the server's texts per model call
+    assert StreamSettings().max_batch_records == 64
+    args = build_parser().parse_args(
+        ["stream", "--model", "m", "--input-topic", "in", "--output-topic", "out",
+         "--max-batch-records", "16"]
+    )  # fmt: skip
+    assert settings_from_args(args).max_batch_records == 16
+
+
+def test_up_and_deploy_use_the_worker_defaults() -> None:
+    from modstream.deploy import DeployOptions
+    from modstream.deploy.common import METRICS_PORT
+    from modstream.settings import UpSettings
+    from modstream.settings.defaults import dead_letter_topic
+
+    up = UpSettings(input_topic="posts")
+    stream = StreamSettings(input_topic="posts")
+    deploy = DeployOptions("n", "img", "b:9092", "posts", "out")
+    assert (
+        up.dead_letter == stream.dead_letter == deploy.dead_letter == dead_letter_topic("posts")
+    )
+    assert up.broker_port == int(stream.bootstrap_servers.rsplit(":", 1)[1])
+    assert up.metrics_port == METRICS_PORT

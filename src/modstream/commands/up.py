@@ -5,35 +5,55 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-EPILOG = """\
+from modstream.settings import defaults
+
+EPILOG = f"""\
 examples:
   modstream up                              # a DEMO model trained on the built-in corpus
   modstream up --model models/default       # your trained model
   modstream up --data comments.csv          # train one at start-up on your CSV
   modstream up --port 8081 --http-port 9001 --grpc-port 5001 --broker-port 19092
 
-Then open the dashboard (http://127.0.0.1:8080/ by default), write a comment in its box,
+Then open the dashboard (http://127.0.0.1:{defaults.UP_PORT}/ by default), write a comment in its box,
 or send some from another terminal:
-  modstream produce --bootstrap-servers 127.0.0.1:9092 --topic comments "lol source: trust me bro"
+  modstream produce --bootstrap-servers 127.0.0.1:{defaults.BROKER_PORT} --topic comments "lol source: trust me bro"
 
 Everything listens on 127.0.0.1 only. A default port that is taken is replaced by a free
 one (and said so); a port you chose that is taken is an error. The broker keeps its data
 in memory. Ctrl-C stops the dashboard, the worker, the server and the broker, in that
 order. Environment: MODSTREAM_UP_PORT, MODSTREAM_UP_HTTP_PORT, MODSTREAM_UP_GRPC_PORT,
-MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_INPUT_TOPIC, ... (flags win).
+MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_METRICS_PORT, MODSTREAM_UP_INPUT_TOPIC, ... (flags win).
 See docs/quickstart.md.
 """
 
 _PORT_FLAGS = (
-    ("--port", "port", "dashboard port (default 8080)"),
-    ("--http-port", "http_port", "REST port (default 9000)"),
-    ("--grpc-port", "grpc_port", "gRPC port (default 5000)"),
-    ("--broker-port", "broker_port", "Kafka broker port (default 9092)"),
+    ("--port", "port", f"dashboard port (default {defaults.UP_PORT})"),
+    ("--http-port", "http_port", f"REST port (default {defaults.HTTP_PORT})"),
+    ("--grpc-port", "grpc_port", f"gRPC port (default {defaults.GRPC_PORT})"),
+    ("--broker-port", "broker_port", f"Kafka broker port (default {defaults.BROKER_PORT})"),
+    (
+        "--metrics-port",
+        "metrics_port",
+        f"stream worker's {defaults.METRICS_PATH} and {defaults.READY_PATH} "
+        f"(default {defaults.METRICS_PORT})",
+    ),
 )
 _TOPIC_FLAGS = (
-    ("--input-topic", "input_topic", "topic of comments to score (default comments)"),
-    ("--output-topic", "output_topic", "topic of predictions (default predictions)"),
-    ("--dead-letter-topic", "dead_letter_topic", "topic of failures (default <input>.dlq)"),
+    (
+        "--input-topic",
+        "input_topic",
+        f"topic of comments to score (default {defaults.UP_INPUT_TOPIC})",
+    ),
+    (
+        "--output-topic",
+        "output_topic",
+        f"topic of predictions (default {defaults.UP_OUTPUT_TOPIC})",
+    ),
+    (
+        "--dead-letter-topic",
+        "dead_letter_topic",
+        f"topic of failures (default {defaults.dead_letter_topic('<input>')})",
+    ),
 )
 
 
@@ -60,7 +80,9 @@ def register(sub: Any) -> None:
         parser.add_argument(flag, dest=dest, type=int, metavar="PORT", help=text)
     for flag, dest, text in _TOPIC_FLAGS:
         parser.add_argument(flag, dest=dest, metavar="TOPIC", help=text)
-    parser.add_argument("--partitions", type=int, help="partitions per topic (default 1)")
+    parser.add_argument(
+        "--partitions", type=int, help=f"partitions per topic (default {defaults.UP_PARTITIONS})"
+    )
     parser.set_defaults(func=_run)
 
 

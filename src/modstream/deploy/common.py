@@ -21,7 +21,7 @@ SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 MODEL_PATH = "/opt/modstream/model"
 HTTP_PORT = defaults.HTTP_PORT
 GRPC_PORT = defaults.GRPC_PORT
-METRICS_PORT = 9100
+METRICS_PORT = defaults.METRICS_PORT
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -73,7 +73,7 @@ class DeployOptions:
 
     @property
     def dead_letter(self) -> str:
-        return self.dead_letter_topic or f"{self.input_topic}.dlq"
+        return self.dead_letter_topic or defaults.dead_letter_topic(self.input_topic)
 
     @property
     def protocol(self) -> str | None:

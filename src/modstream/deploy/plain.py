@@ -22,6 +22,7 @@ from modstream.deploy.common import (
     selector,
 )
 from modstream.settings import ServeSettings, StreamSettings
+from modstream.settings.defaults import METRICS_PATH, READY_PATH
 
 TLS_FIELDS = {"ssl_ca_cert": "ca.crt", "ssl_client_cert": "user.crt", "ssl_client_key": "user.key"}
 SASL_USER = "KAFKA_SASL_USERNAME"
@@ -117,11 +118,11 @@ def stream_container(options: DeployOptions) -> Manifest:
     env = _stream_env(options)
     if env:
         container["env"] = env
-    # The worker's only HTTP endpoint is its metrics server: it answers once the model
-    # is loaded and the worker is running.
-    container["startupProbe"] = _http_probe("/metrics", "metrics", 2, failures=60)
-    container["readinessProbe"] = _http_probe("/metrics", "metrics", 10)
-    container["livenessProbe"] = _http_probe("/metrics", "metrics", 10)
+    # The metrics server answers /metrics as soon as the process runs (startup and
+    # liveness) and /ready once the worker is warmed up and has joined its group.
+    container["startupProbe"] = _http_probe(METRICS_PATH, "metrics", 2, failures=60)
+    container["readinessProbe"] = _http_probe(READY_PATH, "metrics", 5)
+    container["livenessProbe"] = _http_probe(METRICS_PATH, "metrics", 10)
     return container
 
 
@@ -170,7 +171,7 @@ def deployment(options: DeployOptions) -> Manifest:
                 "annotations": {
                     "prometheus.io/scrape": "true",
                     "prometheus.io/port": str(METRICS_PORT),
-                    "prometheus.io/path": "/metrics",
+                    "prometheus.io/path": METRICS_PATH,
                 },
             },
             "spec": _pod_spec(options),

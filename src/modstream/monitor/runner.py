@@ -35,7 +35,7 @@ from modstream.monitor.predictions import PredictionBatch, UnreadablePrediction
 from modstream.monitor.prometheus import MonitorMetrics
 from modstream.monitor.snapshot import Offsets, load_snapshot, save_snapshot
 from modstream.settings.monitor import MonitorSettings
-from modstream.stream.deadletter import DeadLetter
+from modstream.stream.deadletter import DeadLetter, ProducerSink
 
 __all__ = ["MonitorRunner"]
 
@@ -207,7 +207,8 @@ class MonitorRunner:
                 max_skew_s=self.settings.max_skew_s,
             )
         except BadDecision as exc:
-            DeadLetter(self.producer, self.settings.dead_letter).send(message, exc, self._delivered)
+            sink = ProducerSink(self.producer, self._delivered)
+            DeadLetter(sink, self.settings.dead_letter).send(message, exc)
             return "dead_lettered"
         batch.add(decision)
         return "read"

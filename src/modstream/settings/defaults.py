@@ -19,3 +19,28 @@ SHUTDOWN_GRACE_S = 10.0
 
 # modstream monitor (MonitorSettings)
 MONITOR_PORT = 9500
+
+# modstream stream (StreamSettings), the console tools and the embedded broker
+BROKER_HOST = "127.0.0.1"
+BROKER_PORT = 9092
+BOOTSTRAP_SERVERS = f"{BROKER_HOST}:{BROKER_PORT}"
+GROUP = "modstream"
+MAX_BATCH_RECORDS = 256  # records per poll: the most records one micro-batch takes
+STREAM_MAX_WAIT_MS = 5.0  # how long the first record of a batch waits for company
+MAX_VALUE_BYTES = 1_048_576  # larger record values are dead-lettered
+METRICS_PORT = 9100  # the worker's metrics server in containers and under modstream up
+METRICS_PATH = "/metrics"
+READY_PATH = "/ready"  # 200 once the worker is warmed up and in its group, else 503
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter_topic(input_topic: str | None) -> str:
+    """The dead-letter topic when none is named: ``<input-topic>.dlq``."""
+    return f"{input_topic}{DEAD_LETTER_SUFFIX}"
+
+
+# modstream up (UpSettings): the dashboard and the topics it creates
+UP_PORT = 8080
+UP_INPUT_TOPIC = "comments"
+UP_OUTPUT_TOPIC = "predictions"
+UP_PARTITIONS = 1

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modstream.settings import defaults
+
 
 def _alias(field: str, *seldon: str) -> AliasChoices:
     return AliasChoices(f"MODSTREAM_{field.upper()}", *seldon, field)
@@ -39,7 +41,8 @@ class StreamSettings(BaseSettings):
 
     model: str | None = Field(default=None, validation_alias=_alias("model"))
     bootstrap_servers: str = Field(
-        default="127.0.0.1:9092", validation_alias=_alias("bootstrap_servers", "KAFKA_BROKER")
+        default=defaults.BOOTSTRAP_SERVERS,
+        validation_alias=_alias("bootstrap_servers", "KAFKA_BROKER"),
     )
     input_topic: str | None = Field(
         default=None, validation_alias=_alias("input_topic", "KAFKA_INPUT_TOPIC")
@@ -47,15 +50,16 @@ class StreamSettings(BaseSettings):
     output_topic: str | None = Field(
         default=None, validation_alias=_alias("output_topic", "KAFKA_OUTPUT_TOPIC")
     )
-    group: str = "modstream"
+    group: str = defaults.GROUP
     dead_letter_topic: str | None = None
     workers: int = Field(default=1, ge=1)
-    max_batch: int = Field(default=256, ge=1)
-    max_wait_ms: float = Field(default=5.0, ge=0)
-    max_value_bytes: int = Field(default=1_048_576, ge=1)
+    # Records per poll: the most records one micro-batch takes from the consumer.
+    max_batch_records: int = Field(default=defaults.MAX_BATCH_RECORDS, ge=1)
+    max_wait_ms: float = Field(default=defaults.STREAM_MAX_WAIT_MS, ge=0)
+    max_value_bytes: int = Field(default=defaults.MAX_VALUE_BYTES, ge=1)
     delivery_timeout_s: float = Field(default=30.0, gt=0)
     metrics_port: int | None = None
-    metrics_host: str = "127.0.0.1"
+    metrics_host: str = defaults.HOST
     exactly_once: bool = False
     kafka_config: dict[str, str] = Field(default_factory=dict)
     security_protocol: str | None = Field(
@@ -87,7 +91,7 @@ class StreamSettings(BaseSettings):
     @property
     def dead_letter(self) -> str:
         """The dead-letter topic: the configured one, or ``<input-topic>.dlq``."""
-        return self.dead_letter_topic or f"{self.input_topic}.dlq"
+        return self.dead_letter_topic or defaults.dead_letter_topic(self.input_topic)
 
     def client_config(self) -> dict[str, str]:
         """librdkafka properties shared by every client: servers, security, pass-through."""

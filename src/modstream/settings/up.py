@@ -2,6 +2,7 @@
 
 ``MODSTREAM_UP_PORT`` (dashboard, default 8080), ``MODSTREAM_UP_HTTP_PORT`` (REST, 9000),
 ``MODSTREAM_UP_GRPC_PORT`` (gRPC, 5000), ``MODSTREAM_UP_BROKER_PORT`` (Kafka, 9092),
+``MODSTREAM_UP_METRICS_PORT`` (the stream worker's metrics and readiness, 9100),
 ``MODSTREAM_UP_INPUT_TOPIC``, ``MODSTREAM_UP_OUTPUT_TOPIC``, ``MODSTREAM_UP_DEAD_LETTER_TOPIC``,
 ``MODSTREAM_UP_PARTITIONS`` and ``MODSTREAM_UP_STOP_TIMEOUT_S``. A port set here or by a
 flag must be free; a default port that is taken is replaced by a free one.
@@ -12,7 +13,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PORT_FIELDS = ("port", "http_port", "grpc_port", "broker_port")
+from modstream.settings import defaults
+
+PORT_FIELDS = ("port", "http_port", "grpc_port", "broker_port", "metrics_port")
 
 
 class UpSettings(BaseSettings):
@@ -22,20 +25,21 @@ class UpSettings(BaseSettings):
         env_prefix="MODSTREAM_UP_", extra="ignore", populate_by_name=True
     )
 
-    port: int = Field(default=8080, ge=1, le=65535)
-    http_port: int = Field(default=9000, ge=1, le=65535)
-    grpc_port: int = Field(default=5000, ge=1, le=65535)
-    broker_port: int = Field(default=9092, ge=1, le=65535)
-    input_topic: str = Field(default="comments", min_length=1)
-    output_topic: str = Field(default="predictions", min_length=1)
+    port: int = Field(default=defaults.UP_PORT, ge=1, le=65535)
+    http_port: int = Field(default=defaults.HTTP_PORT, ge=1, le=65535)
+    grpc_port: int = Field(default=defaults.GRPC_PORT, ge=1, le=65535)
+    broker_port: int = Field(default=defaults.BROKER_PORT, ge=1, le=65535)
+    metrics_port: int = Field(default=defaults.METRICS_PORT, ge=1, le=65535)
+    input_topic: str = Field(default=defaults.UP_INPUT_TOPIC, min_length=1)
+    output_topic: str = Field(default=defaults.UP_OUTPUT_TOPIC, min_length=1)
     dead_letter_topic: str | None = None
-    partitions: int = Field(default=1, ge=1, le=64)
+    partitions: int = Field(default=defaults.UP_PARTITIONS, ge=1, le=64)
     stop_timeout_s: float = Field(default=15.0, gt=0)
 
     @property
     def dead_letter(self) -> str:
         """The dead-letter topic: the configured one, or ``<input-topic>.dlq`` like the worker."""
-        return self.dead_letter_topic or f"{self.input_topic}.dlq"
+        return self.dead_letter_topic or defaults.dead_letter_topic(self.input_topic)
 
     def explicit_ports(self) -> set[str]:
         """Port fields the user chose (flag or environment) rather than left at the default."""

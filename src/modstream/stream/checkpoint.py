@@ -1,42 +1,78 @@
-"""Commits: the only place offsets are committed, in one fixed order.
+"""Commits: one ``Checkpoint`` per micro-batch, the only place offsets are committed.
 
-1. flush the producer until every output and dead-letter record of the batch is
-   acknowledged by the broker (or the delivery deadline passes);
-2. check the delivery reports: if anything failed, do NOT commit (the batch is
-   rewound and processed again: at-least-once);
-3. commit ``last offset + 1`` per partition - or, under exactly-once, send those
-   offsets inside the producer's transaction and commit the transaction.
+Every record of a batch (answers and dead letters) is produced through its checkpoint,
+which then commits in one fixed order:
+
+1. ``begin``: under exactly-once, open the producer's transaction;
+2. ``produce`` each output and ``track`` each consumed record;
+3. ``flush``: wait until the broker has acknowledged every output (or the deadline passes);
+4. ``verify``: every delivery report arrived and none is an error;
+5. ``commit``: ``last offset + 1`` per partition through the consumer - or, under
+   exactly-once, those offsets sent inside the transaction, then the transaction committed.
+
+A failure raises a ``BatchNotCommitted``: nothing of the batch is committed, ``rewind``
+aborts the transaction and seeks back, and the batch is processed again (at-least-once).
+Only a delivery failure or a fatal producer error makes the producer unusable; a failed
+offset commit leaves a healthy producer in place.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import ClassVar
 
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from modstream.errors import ModstreamError
+from modstream.errors import ModstreamError, PayloadTooLarge
+from modstream.stream import headers as h
+from modstream.stream.clients import describe, kafka_error, too_large
 
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
+# Longest single flush() call, so a slow broker is reported while the deadline runs.
+_FLUSH_SLICE_S = 1.0
+# How long a produce() that finds the local queue full lets deliveries drain before retrying.
+_QUEUE_FULL_WAIT_S = 0.05
 
 
-class DeliveryFailed(ModstreamError):
-    """Some outputs of a batch were not acknowledged, so its offsets are not committed."""
+class BatchNotCommitted(ModstreamError):
+    """A batch's offsets were not committed; it is rewound and processed again."""
 
     status = 503
+    reason = "NOT_COMMITTED"
+    #: Whether the producer must be replaced before the batch is retried.
+    producer_unusable: ClassVar[bool] = False
+
+
+class DeliveryFailed(BatchNotCommitted):
+    """Some outputs of the batch were not acknowledged by the broker (or not produced)."""
+
     reason = "DELIVERY_FAILED"
+    producer_unusable = True
+
+
+class ProducerFailed(BatchNotCommitted):
+    """The producer reported a fatal error (fenced, or its idempotent state was lost)."""
+
+    reason = "PRODUCER_FAILED"
+    producer_unusable = True
+
+
+class CommitFailed(BatchNotCommitted):
+    """Every output was acknowledged, but the offsets or the transaction were not committed."""
+
+    reason = "COMMIT_FAILED"
 
 
 class Checkpoint:
-    """Offsets consumed since the last commit, and the delivery reports of their outputs."""
+    """The records of one micro-batch: produced outputs, consumed offsets, delivery reports."""
 
     def __init__(
         self,
-        consumer: Any,
-        producer: Any,
+        consumer: Consumer,
+        producer: Producer,
         *,
         exactly_once: bool = False,
         delivery_timeout: float = 30.0,
@@ -47,67 +83,113 @@ class Checkpoint:
         self.delivery_timeout = delivery_timeout
         self._first: dict[Partition, int] = {}
         self._next: dict[Partition, int] = {}
+        self._produced = 0
+        self._reported = 0
         self._failures: list[KafkaError] = []
         self._in_transaction = False
 
     @property
     def empty(self) -> bool:
+        """Nothing consumed yet."""
         return not self._next
 
+    @property
+    def offsets(self) -> dict[Partition, int]:
+        """What ``commit`` commits: the next offset to read, per partition."""
+        return dict(self._next)
+
     def begin(self) -> None:
-        """Start a transaction (exactly-once) before the batch's first produce."""
+        """Under exactly-once, open the transaction the batch's outputs are produced in."""
         if self.exactly_once and not self._in_transaction:
-            self.producer.begin_transaction()
+            try:
+                self.producer.begin_transaction()
+            except KafkaException as exc:
+                raise ProducerFailed(f"cannot begin a transaction: {describe(exc)}") from exc
             self._in_transaction = True
 
-    def track(self, message: Any) -> None:
-        """Remember that ``message`` was consumed and its output produced."""
-        key = (message.topic(), message.partition())
-        self._first.setdefault(key, message.offset())
-        self._next[key] = message.offset() + 1
+    def produce(
+        self, topic: str, *, key: bytes | None, value: bytes | None, headers: h.Headers
+    ) -> None:
+        """Produce one output of the batch; its delivery report is checked by ``verify``.
 
-    def on_delivery(self, error: KafkaError | None, _message: Any) -> None:
-        """Delivery-report callback for every record produced in the batch."""
+        A full local queue is waited out (deliveries drain it) until the delivery deadline.
+        Raises ``PayloadTooLarge`` for a record this producer refuses for its size (that
+        record alone fails) and ``DeliveryFailed`` for any other refusal (the batch fails).
+        """
+        deadline = time.monotonic() + self.delivery_timeout
+        while True:
+            try:
+                self.producer.produce(
+                    topic, key=key, value=value, headers=headers, on_delivery=self._on_delivery
+                )
+                break
+            except BufferError as exc:
+                if time.monotonic() >= deadline:
+                    raise DeliveryFailed(f"the producer's queue stayed full: {exc}") from exc
+                self.producer.poll(_QUEUE_FULL_WAIT_S)
+            except KafkaException as exc:
+                if too_large(exc):
+                    raise PayloadTooLarge(f"{topic} refuses the record: {describe(exc)}") from exc
+                raise DeliveryFailed(f"cannot produce to {topic}: {describe(exc)}") from exc
+        self._produced += 1
+
+    def track(self, message: Message) -> None:
+        """Remember that ``message`` was consumed and its output (or dead letter) produced."""
+        key = (str(message.topic()), int(message.partition() or 0))
+        offset = int(message.offset() or 0)
+        self._first.setdefault(key, offset)
+        self._next[key] = offset + 1
+
+    def _on_delivery(self, error: KafkaError | None, _message: Message) -> None:
+        self._reported += 1
         if error is not None:
             self._failures.append(error)
 
-    def commit(self) -> dict[Partition, int]:
-        """Flush, verify deliveries, then commit; raises ``DeliveryFailed`` (nothing committed)."""
-        if self.empty:
-            return {}
-        self._flush()
+    def flush(self) -> None:
+        """Wait for every output to be acknowledged; ``DeliveryFailed`` at the deadline."""
+        deadline = time.monotonic() + self.delivery_timeout
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            remaining = self.producer.flush(min(_FLUSH_SLICE_S, left))
+            if remaining == 0:
+                return
+            if time.monotonic() >= deadline:
+                raise DeliveryFailed(
+                    f"{remaining} record(s) not acknowledged within {self.delivery_timeout:g}s"
+                )
+            log.warning("waiting for the broker to acknowledge %d record(s)", remaining)
+
+    def verify(self) -> None:
+        """``DeliveryFailed`` unless every output has a delivery report without error."""
         if self._failures:
             first = self._failures[0]
-            raise DeliveryFailed(f"{len(self._failures)} record(s) were not delivered: {first}")
+            raise DeliveryFailed(
+                f"{len(self._failures)} record(s) were not delivered: {first.str()}"
+            )
+        if self._reported < self._produced:
+            missing = self._produced - self._reported
+            raise DeliveryFailed(f"{missing} record(s) have no delivery report")
+
+    def commit(self) -> dict[Partition, int]:
+        """Verify, then commit the batch's offsets; returns them. Never commits after a failure."""
+        if self.empty:
+            return {}
+        self.verify()
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._next.items()]
         if self.exactly_once:
             self._commit_transaction(offsets)
         else:
             self._commit_offsets(offsets)
-        committed = dict(self._next)
-        self._reset()
-        return committed
-
-    def _flush(self) -> None:
-        deadline = time.monotonic() + self.delivery_timeout
-        while True:
-            remaining = self.producer.flush(min(1.0, max(0.0, deadline - time.monotonic())))
-            if remaining == 0:
-                return
-            if time.monotonic() >= deadline:
-                raise DeliveryFailed(
-                    f"{remaining} record(s) not acknowledged within {self.delivery_timeout:.0f}s"
-                )
-            log.warning("waiting for the broker to acknowledge %d record(s)", remaining)
+        return self.offsets
 
     def _commit_offsets(self, offsets: list[TopicPartition]) -> None:
         try:
             results = self.consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
-            raise DeliveryFailed(f"committing offsets failed: {exc}") from exc
+            raise CommitFailed(f"committing offsets failed: {describe(exc)}") from exc
         for tp in results or []:
             if tp.error is not None:
-                raise DeliveryFailed(f"committing {tp.topic}[{tp.partition}] failed: {tp.error}")
+                raise CommitFailed(f"committing {tp.topic}[{tp.partition}] failed: {tp.error}")
 
     def _commit_transaction(self, offsets: list[TopicPartition]) -> None:
         try:
@@ -115,25 +197,29 @@ class Checkpoint:
             self.producer.send_offsets_to_transaction(offsets, metadata, self.delivery_timeout)
             self.producer.commit_transaction(self.delivery_timeout)
         except KafkaException as exc:
-            raise DeliveryFailed(f"committing the transaction failed: {exc}") from exc
+            error = kafka_error(exc)
+            failure = ProducerFailed if error is not None and error.fatal() else CommitFailed
+            raise failure(f"committing the transaction failed: {describe(exc)}") from exc
         self._in_transaction = False
 
-    def rewind(self) -> None:
-        """After a failure: abort (exactly-once) and seek back to the batch's first offsets."""
+    def rewind(self) -> bool:
+        """After a failure: abort the transaction and seek back to the batch's first offsets.
+
+        Returns whether the producer is still usable (``False`` when aborting failed).
+        A partition revoked meanwhile cannot be sought; its new owner re-reads it from
+        the last committed offset.
+        """
+        producer_usable = True
         if self._in_transaction:
             try:
                 self.producer.abort_transaction(self.delivery_timeout)
             except KafkaException as exc:
-                log.warning("aborting the transaction failed: %s", exc)
+                log.warning("aborting the transaction failed: %s", describe(exc))
+                producer_usable = False
             self._in_transaction = False
         for (topic, partition), offset in self._first.items():
             try:
                 self.consumer.seek(TopicPartition(topic, partition, offset))
-            except KafkaException as exc:  # revoked meanwhile: its new owner re-reads it
-                log.info("not rewinding %s[%d]: %s", topic, partition, exc)
-        self._reset()
-
-    def _reset(self) -> None:
-        self._first.clear()
-        self._next.clear()
-        self._failures.clear()
+            except KafkaException as exc:
+                log.info("not rewinding %s[%d]: %s", topic, partition, describe(exc))
+        return producer_usable

@@ -12,12 +12,16 @@ from collections.abc import Iterable
 from modstream.errors import InvalidInput
 from modstream.settings import StreamSettings
 
-# Without these a consumer takes ~20 s to join a group on small brokers and
-# fetches wait up to 500 ms for data, which dominates end-to-end latency.
-CONSUMER_DEFAULTS: dict[str, str | int] = {
+# How every modstream consumer (worker, console consumer, dashboard, tests) joins a group.
+# Without these a consumer takes ~20 s to join a group on small brokers and fetches wait
+# up to 500 ms for data, which dominates end-to-end latency.
+GROUP_TUNING: dict[str, str | int] = {
     "session.timeout.ms": 6000,
     "heartbeat.interval.ms": 500,
     "fetch.wait.max.ms": 5,
+}
+CONSUMER_DEFAULTS: dict[str, str | int] = {
+    **GROUP_TUNING,
     "socket.nagle.disable": "true",
     "auto.offset.reset": "earliest",
     "topic.metadata.refresh.interval.ms": 10_000,
@@ -72,8 +76,3 @@ def producer_config(settings: StreamSettings, worker_index: int = 0) -> dict[str
             f"modstream-{settings.group}-{settings.input_topic}-{worker_index}"
         )
     return config
-
-
-def tool_config(settings: StreamSettings) -> dict[str, str | int]:
-    """Configuration of the console producer/consumer: only connection settings."""
-    return {"fetch.wait.max.ms": 10, **settings.client_config()}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from confluent_kafka import Message
 
-Headers = list[tuple[str, bytes]]
+from modstream.facts import ModelFacts
+
+Headers = list[tuple[str, str | bytes | None]]
 
 SOURCE_TOPIC = "modstream.source.topic"
 SOURCE_PARTITION = "modstream.source.partition"
@@ -26,9 +28,11 @@ TEXT_CHARS = "modstream.text.chars"
 TEXT_OOV = "modstream.text.oov"
 
 
-def source_headers(message: Any) -> Headers:
+def source_headers(message: Message) -> Headers:
     """The input record's own headers plus where it came from (for de-duplication)."""
-    headers: Headers = [(k, v if v is not None else b"") for k, v in (message.headers() or [])]
+    own = message.headers() or []
+    pairs = own.items() if isinstance(own, dict) else own
+    headers: Headers = [(k, v if v is not None else b"") for k, v in pairs]
     headers.extend(
         [
             (SOURCE_TOPIC, str(message.topic()).encode()),
@@ -37,6 +41,16 @@ def source_headers(message: Any) -> Headers:
         ]
     )
     return headers
+
+
+def model_headers(model: ModelFacts) -> Headers:
+    """The model that produced an answer."""
+    return [(MODEL_NAME, model.name.encode()), (MODEL_VERSION, model.version.encode())]
+
+
+def raw(data: str | bytes | None) -> bytes | None:
+    """A record key or value as bytes (a consumer without deserialisers gives bytes)."""
+    return data.encode() if isinstance(data, str) else data
 
 
 def as_dict(headers: list[tuple[str, bytes | None]] | None) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
+from modstream.stream.scoring import Scorer
 from modstream.stream.worker import StreamWorker
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,8 @@ log = logging.getLogger(__name__)
 RESTART_DELAY = 2.0
 
 
-def build_dataplane(settings: StreamSettings) -> Any:
-    """Load the model and the data plane the worker predicts through."""
+def build_dataplane(settings: StreamSettings) -> Scorer:
+    """Load the model and the data plane the worker scores through."""
     from modstream.dataplane import DataPlane
     from modstream.errors import InvalidInput
     from modstream.model import load_model
@@ -54,8 +55,13 @@ def run_worker(
     if stop is None:
         stop = threading.Event()
         stop_on_signals(stop)
+    worker: StreamWorker | None = None
     if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port + index, settings.metrics_host)
+        # Up before the model loads: /metrics answers at once, /ready once the worker is.
+        port = settings.metrics_port + index
+        metrics.serve(
+            port, settings.metrics_host, ready=lambda: worker is not None and worker.ready
+        )
     worker = StreamWorker(settings, build_dataplane(settings), index=index)
     worker.run(stop)
     return 0

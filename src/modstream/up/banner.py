@@ -23,6 +23,7 @@ def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, 
         "rest": rest,
         "grpc": f"{HOST}:{ports.grpc}",
         "kafka": broker,
+        "worker_metrics": f"http://{HOST}:{ports.metrics}/metrics",
         "produce": (
             f"modstream produce --bootstrap-servers {broker} --topic "
             f"{shlex.quote(settings.input_topic)} {shlex.quote(EXAMPLE)}"
@@ -52,6 +53,7 @@ def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Pat
         f"  gRPC       {link['grpc']}  (seldon.protos.Model, inference.GRPCInferenceService)",
         f"  Kafka      {link['kafka']}  topics: {settings.input_topic} -> "
         f"{settings.output_topic}, dead letters: {settings.dead_letter}",
+        f"  Worker     {link['worker_metrics']}  (readiness: /ready)",
         f"  Model      {choice.describe()}",
         f"  Logs       {workdir}",
     ]

@@ -24,6 +24,7 @@ from typing import Any
 
 from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
+from modstream.settings.defaults import READY_PATH
 from modstream.up import banner
 from modstream.up.models import ModelChoice, prepare_model
 from modstream.up.processes import HOST, ChildProcess, Ports
@@ -82,8 +83,10 @@ class Orchestrator:
         self.say("starting the model server and the stream worker")
         server = self._spawn("model server", _serve_args(choice, ports))
         worker = self._spawn("stream worker", _stream_args(s, choice, ports))
-        _wait_for_http(server, f"http://{HOST}:{ports.http}/v2/health/ready", timeout=120)
-        if not worker.wait_for_log(" assigned ", timeout=90):
+        if not _wait_for_ready(server, f"http://{HOST}:{ports.http}/v2/health/ready", 120):
+            raise ModstreamError(f"the {server.name} did not become ready within 120s")
+        # Ready once it has warmed up and joined its consumer group.
+        if not _wait_for_ready(worker, f"http://{HOST}:{ports.metrics}{READY_PATH}", 90):
             self.say("the stream worker is still joining its consumer group")
 
     def _spawn(self, name: str, args: list[str]) -> ChildProcess:
@@ -174,6 +177,7 @@ def _stream_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
         "--bootstrap-servers", f"{HOST}:{ports.broker}",
         "--input-topic", s.input_topic, "--output-topic", s.output_topic,
         "--dead-letter-topic", s.dead_letter, "--group", WORKER_GROUP,
+        "--metrics-port", str(ports.metrics), "--metrics-host", HOST,
     ]  # fmt: skip
 
 
@@ -202,12 +206,14 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _wait_for_http(child: ChildProcess, url: str, timeout: float) -> None:
+def _wait_for_ready(child: ChildProcess, url: str, timeout: float) -> bool:
+    """Whether ``url`` answered 200 within ``timeout``; ``ModstreamError`` if the child exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         child.raise_if_exited()
+        # Not ready yet: connection refused, or an HTTP error status (503).
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
             if response.status == 200:
-                return
+                return True
         time.sleep(0.3)
-    raise ModstreamError(f"the {child.name} did not become ready within {timeout:.0f}s")
+    return False

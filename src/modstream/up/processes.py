@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ class Ports:
     http: int
     grpc: int
     broker: int
+    metrics: int  # the stream worker's /metrics and /ready
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -112,19 +112,6 @@ class ChildProcess:
         except OSError:
             return ""
         return "\n".join(text.rstrip().splitlines()[-lines:])
-
-    def wait_for_log(self, needle: str, timeout: float) -> bool:
-        """Wait until ``needle`` appears in the log; ``ModstreamError`` if the process exits."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.raise_if_exited()
-            try:
-                if needle in self.log_path.read_text("utf-8", "replace"):
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.2)
-        return False
 
     def raise_if_exited(self) -> None:
         code = self.exit_code()

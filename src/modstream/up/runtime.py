@@ -19,6 +19,7 @@ _PORTS = (
     ("http_port", "REST server", "--http-port"),
     ("grpc_port", "gRPC server", "--grpc-port"),
     ("broker_port", "Kafka broker", "--broker-port"),
+    ("metrics_port", "stream worker's metrics server", "--metrics-port"),
 )
 
 
@@ -39,7 +40,13 @@ def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
             notes.append(f"port {port} is in use: the {what} uses {new} instead ({flag} sets it)")
             port = new
         chosen[field] = port
-    ports = Ports(chosen["port"], chosen["http_port"], chosen["grpc_port"], chosen["broker_port"])
+    ports = Ports(
+        dashboard=chosen["port"],
+        http=chosen["http_port"],
+        grpc=chosen["grpc_port"],
+        broker=chosen["broker_port"],
+        metrics=chosen["metrics_port"],
+    )
     return ports, notes
 
 

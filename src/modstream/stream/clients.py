@@ -1,0 +1,78 @@
+"""The worker's Kafka clients: creating them, replacing a broken producer, client errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+
+from modstream.settings import StreamSettings
+from modstream.stream import metrics
+from modstream.stream.config import consumer_config, producer_config
+
+log = logging.getLogger(__name__)
+
+
+class RateLimitedLog:
+    """Logs a repeated error once per ``interval`` seconds, with how often it happened."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self.interval = interval
+        self._last: dict[str, tuple[float, int]] = {}
+
+    def warning(self, key: str, text: str) -> None:
+        now = time.monotonic()
+        last, count = self._last.get(key, (0.0, 0))
+        if now - last >= self.interval:
+            suffix = f" (x{count + 1} since last report)" if count else ""
+            log.warning("%s%s", text, suffix)
+            self._last[key] = (now, 0)
+        else:
+            self._last[key] = (last, count + 1)
+
+
+class ClientFactory:
+    """Creates the consumer and producers of worker ``index`` from its settings."""
+
+    def __init__(self, settings: StreamSettings, index: int, errors: RateLimitedLog) -> None:
+        self.settings = settings
+        self.index = index
+        self.errors = errors
+
+    def consumer(self) -> Consumer:
+        hooks: dict[str, Any] = {"error_cb": self._on_client_error}
+        if self.settings.metrics_port is not None:
+            hooks.update({"stats_cb": metrics.on_stats, "statistics.interval.ms": 5000})
+        return Consumer({**consumer_config(self.settings), **hooks})
+
+    def producer(self) -> Producer:
+        config = producer_config(self.settings, self.index)
+        return Producer({**config, "error_cb": self._on_client_error})
+
+    def _on_client_error(self, error: KafkaError) -> None:
+        self.errors.warning(f"client-{error.code()}", f"kafka client: {error.str()}")
+
+
+def kafka_error(exc: KafkaException) -> KafkaError | None:
+    """The ``KafkaError`` a ``KafkaException`` carries, if any."""
+    error = exc.args[0] if exc.args else None
+    return error if isinstance(error, KafkaError) else None
+
+
+def describe(exc: KafkaException) -> str:
+    error = kafka_error(exc)
+    return error.str() if error is not None else str(exc)
+
+
+def too_large(exc: KafkaException) -> bool:
+    """Whether the producer refused a record for its size (``message.max.bytes``)."""
+    error = kafka_error(exc)
+    return error is not None and error.code() == KafkaError.MSG_SIZE_TOO_LARGE
+
+
+def discard(producer: Producer) -> None:
+    """Drop a producer's queued records: they belong to a rewound batch, produced again later."""
+    producer.purge()
+    producer.flush(0)
