@@ -56,6 +56,9 @@ from stream_worker import ModstreamWorkers
 from modstream.datasets import read_dataset
 
 Topics = tuple[str, str]
+# Quix's group_by derives its repartition topic from the input topic's retention.ms,
+# which the embedded broker's topic configuration does not report.
+EMBEDDED_NO_WINDOWS = "Quix Streams' group_by needs the input topic's retention.ms, which the embedded broker does not report"
 SYSTEMS: dict[str, Any] = {
     "modstream": lambda a, s, t: ModstreamWorkers(s, a.model, t, workers=2),
     "mlserver": lambda a, s, t: MLServerSystem(s, a.model, t, workers=2, batching=(32, 0.01)),
@@ -195,6 +198,9 @@ def main(default_systems: str = "modstream,mlserver,quix,quix-window") -> None:
         results["one_worker_rate"], rate = round(one, 1), one / 2
         print(f"paced rate {rate:,.0f}/s (half of one modstream worker's {one:,.0f}/s)", flush=True)
         for name in args.systems:
+            if args.broker == "embedded" and name == "quix-window":
+                results["skipped"] = {name: EMBEDDED_NO_WINDOWS}
+                continue
             results["systems"][name] = run_system(name, server, args, texts, rate)
     results["machine_end"] = machine()
     name = (

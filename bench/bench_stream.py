@@ -36,9 +36,11 @@ from stream_kit import (
     LoadProcess,
     answer_rate,
     broker,
+    cpu_seconds,
     dev_data,
     duplicated,
     latencies_ms,
+    listener_pids,
     lost_and_answered,
     machine,
     new_topics,
@@ -68,6 +70,7 @@ class Bench:
     def __init__(self, server: Broker, args: argparse.Namespace, texts: Path) -> None:
         self.server, self.args, self.texts = server, args, texts
         self.servers = server.bootstrap_servers
+        self.broker_pids = listener_pids(self.servers)
 
     def workers(self, topics: list[str], count: int = 1, *extra: str) -> ModstreamWorkers:
         options = ("--max-batch", str(self.args.max_batch),
@@ -114,15 +117,19 @@ class Bench:
         try:
             workers.start()
             before = workers.scrape()
+            cpu = [cpu_seconds(self.broker_pids), cpu_seconds([workers.pid])]
             load = LoadProcess(self.servers, topics[0], self.texts,
                                int(rate * self.args.latency_seconds), rate=rate, keyed=keyed).wait()  # fmt: skip
             reader.wait_for(load.prefix, load.count, timeout=self.args.latency_seconds + 120)
             breakdown = stage_breakdown(before, workers.scrape())
+            cpu = [cpu_seconds(self.broker_pids) - cpu[0], cpu_seconds([workers.pid]) - cpu[1]]
         finally:
             workers.stop()
             reader.close()
         return {"rate": round(rate, 1), **percentiles(latencies_ms(load, reader)),
                 "lost": lost_and_answered(load, reader)[0], "stages": breakdown,
+                "cpu_ms_per_answer": {"broker": round(cpu[0] * 1e3 / load.count, 3),
+                                      "worker": round(cpu[1] * 1e3 / load.count, 3)},
                 "machine": machine()}  # fmt: skip
 
     def latency(self, rate: float, keying: str) -> dict[str, Any]:

@@ -46,6 +46,9 @@ def render(results: dict[str, Any]) -> str:
     during = "; ".join(
         f"{r['label']}: {load_note(r['paced']['machine'])}" for r in systems.values()
     )
+    skipped = "".join(
+        f"\nNot run: {name}: {why}." for name, why in results.get("skipped", {}).items()
+    )
     return f"""## modstream against MLServer and Quix Streams on {BROKER_LABELS.get(results["broker"], results["broker"])} (`bench/bench_compare_stream.py`)
 
 {start["cores"]} cores ({start["cpu"]}), Python {start["python"]}. Machine load: at the start
@@ -61,6 +64,7 @@ again at once (restart time in brackets; inputs sent meanwhile wait in the topic
 | system | burst msg/s | modstream / it | p50 / p99 ms at {rate:,.0f}/s | p99 it / modstream | burst: unanswered | SIGKILL + restart: unanswered / duplicated | ERROR log lines |
 |---|---|---|---|---|---|---|---|
 {rows}
+{skipped}
 
 Readings to keep in mind: MLServer's Kafka consumer has no group, commits nothing and starts at
 the latest offset, so whatever arrives while it is down, and whatever it had read but not

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import psutil
 from confluent_kafka import Consumer, Message
 
 BENCH = Path(__file__).resolve().parent
@@ -91,6 +92,27 @@ def broker(kind: str) -> Iterator[Broker]:
     BROKER_LABELS["kafka"] = f"Apache Kafka {KAFKA_VERSION} (1 node)"
     with KafkaCluster(nodes=1) as kafka:
         yield kafka
+
+
+def listener_pids(servers: str) -> list[int]:
+    """The processes listening on the bootstrap ports (the broker's, whichever kind)."""
+    ports = {int(address.rsplit(":", 1)[1]) for address in servers.split(",")}
+    return sorted({c.pid for c in psutil.net_connections("tcp")
+                   if c.status == psutil.CONN_LISTEN and c.laddr.port in ports and c.pid})  # fmt: skip
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes and their children so far."""
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for process in (root, *root.children(recursive=True)):
+                times = process.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 def new_topics(server: Broker, *roles: str, partitions: int = PARTITIONS) -> list[str]:

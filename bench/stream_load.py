@@ -7,8 +7,9 @@ Request ``i`` carries the id ``P + i``: as the record key with ``--keyed`` (a co
 as real traffic is keyed), and in the request itself otherwise (Seldon ``meta.puid``,
 V2 ``id``; V2 requests always carry it, MLServer has no other way to echo an id). The
 nanosecond at which each request was handed to the producer is saved to ``--out``.
-The producer is configured as the worker's own producer, so a broker "hop" measured
-with it is the hop the worker's answers make.
+The producer is configured as the worker's own producer (but sends at once, as the
+worker's flush after each batch does), so a broker "hop" measured with it is the hop the
+worker's answers make.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ V2_HEADERS = [("mlserver-model", b"modstream")]
 
 
 def produce(args: argparse.Namespace, texts: list[str]) -> np.ndarray:
-    config = {**PRODUCER_DEFAULTS, "bootstrap.servers": args.bootstrap_servers}
+    # No linger: the worker flushes each batch's answers at once (a flush ignores
+    # linger.ms), so a floor hop lingering would be a hop the worker's answers never make.
+    config = {**PRODUCER_DEFAULTS, "linger.ms": 0, "bootstrap.servers": args.bootstrap_servers}
     producer = Producer(config)
     producer.list_topics(args.topic, timeout=30)  # connections and metadata before timing
     encode, keyed = WIRES[args.wire], args.keyed

@@ -86,6 +86,9 @@ def _stages(results: dict[str, Any]) -> str:
     sizes = [_q(r["keyed"]["end_to_end"]["stages"]["batch_records"], "mean", "p50", "p99")
              for r in results["brokers"].values()]  # fmt: skip
     lines.append("| records per batch | " + " | ".join(sizes) + " |")
+    cpu = [r["keyed"]["end_to_end"].get("cpu_ms_per_answer") for r in results["brokers"].values()]
+    lines.append("| CPU ms per answer: broker / worker | " + " | ".join(
+        f"{c['broker']:.2f} / {c['worker']:.2f}" if c else "-" for c in cpu) + " |")  # fmt: skip
     if not found:
         lines.append(
             "\nThe worker exposed no `modstream_stream_stage_seconds`: no stage breakdown."

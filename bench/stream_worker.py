@@ -80,6 +80,11 @@ class ModstreamWorkers:
             return int(sum(g for g in gauges if g is not None))
         return _held_from_log(self.log.read_text(errors="replace"))
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def scrape(self) -> list[Samples]:
         return [scrape(self.port + i) for i in range(self.workers)]
 
