@@ -72,30 +72,43 @@ async def _http_worker(port: int, bodies: list[bytes], stop: float, out: list[fl
     writer.close()
 
 
-async def _grpc_worker(port: int, texts: list[str], stop: float, out: list[float]) -> None:
+async def _grpc_worker(port: int, bodies: list[bytes], stop: float, out: list[float]) -> None:
+    """Pre-serialised ``SeldonMessage`` requests, replies left as bytes: like the HTTP worker,
+    the client does no encoding work per request, so the server's cost is what shows."""
     import grpc
+
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        predict = channel.unary_unary("/seldon.protos.Model/Predict")
+        i = 0
+        while time.perf_counter() < stop:
+            body = bodies[i % len(bodies)]
+            i += 1
+            started = time.perf_counter()
+            await predict(body)
+            out.append(time.perf_counter() - started)
+
+
+def _grpc_bodies(texts: list[str]) -> list[bytes]:
     from google.protobuf import struct_pb2
 
     from modstream.grpc import prediction_pb2 as pb
-    from modstream.grpc import prediction_pb2_grpc as pb_grpc
 
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = pb_grpc.ModelStub(channel)
-        i = 0
-        while time.perf_counter() < stop:
-            message = pb.SeldonMessage()
-            message.data.ndarray.CopyFrom(
-                struct_pb2.ListValue(values=[struct_pb2.Value(string_value=texts[i % len(texts)])])
-            )
-            i += 1
-            started = time.perf_counter()
-            await stub.Predict(message)
-            out.append(time.perf_counter() - started)
+    bodies = []
+    for text in texts:
+        message = pb.SeldonMessage()
+        message.data.ndarray.CopyFrom(
+            struct_pb2.ListValue(values=[struct_pb2.Value(string_value=text)])
+        )
+        bodies.append(message.SerializeToString())
+    return bodies
 
 
 async def _load(kind: str, port: int, concurrency: int, seconds: float) -> dict[str, float]:
     texts = _texts()
-    bodies = [json.dumps({"data": {"ndarray": [t]}}).encode() for t in texts]
+    if kind == "rest":
+        bodies = [json.dumps({"data": {"ndarray": [t]}}).encode() for t in texts]
+    else:
+        bodies = _grpc_bodies(texts)
     for warm in (True, False):
         out: list[float] = []
         stop = time.perf_counter() + (1.0 if warm else seconds)
@@ -103,7 +116,7 @@ async def _load(kind: str, port: int, concurrency: int, seconds: float) -> dict[
         workers = [
             _http_worker(port, bodies[w:], stop, out)
             if kind == "rest"
-            else _grpc_worker(port, texts[w:], stop, out)
+            else _grpc_worker(port, bodies[w:], stop, out)
             for w in range(concurrency)
         ]
         await asyncio.gather(*workers)
@@ -230,6 +243,9 @@ def main() -> None:
         "--seldon-venv", type=Path, default=Path.home() / ".cache" / "modstream" / "venv-seldon"
     )
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--no-wrapper", action="store_true", help="measure modstream serve only (REST vs gRPC)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serve.md")
     args = parser.parse_args()
     process, http, grpc_port = _start_modstream(args.model)
@@ -237,11 +253,12 @@ def main() -> None:
         rows = _measure("modstream serve", http, grpc_port, args.seconds)
     finally:
         _stop(process)
-    process, http, grpc_port = _start_wrapper(args.model, args.seldon_venv)
-    try:
-        rows += _measure("seldon-core wrapper", http, grpc_port, args.seconds)
-    finally:
-        _stop(process, group=True)
+    if not args.no_wrapper:
+        process, http, grpc_port = _start_wrapper(args.model, args.seldon_venv)
+        try:
+            rows += _measure("seldon-core wrapper", http, grpc_port, args.seconds)
+        finally:
+            _stop(process, group=True)
     _write(args, rows)
 
 

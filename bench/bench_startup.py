@@ -6,8 +6,8 @@
 Per run, a fresh process is started and timed from outside, from spawn to:
 - ``modstream --help`` and ``modstream serve --help``: its exit;
 - ``modstream serve``: ``GET /v2/health/ready`` answering 200 (polled every 10 ms);
-- ``modstream stream``: its metrics port answering ``GET /ready`` 200, or, for versions
-  without that endpoint, its log line saying which topics it works on (after warm-up).
+- ``modstream stream``: its log line saying which topics it works on, written once the
+  model has scored its warm-up text and the producer has the output topic's metadata.
 With ``--baseline-src``, the same is measured for that source tree in the same run, the
 two alternating, so both see the same machine. The median of the runs is reported.
 """
@@ -83,7 +83,7 @@ def _serve_ready(process: subprocess.Popen[bytes], log: Path, port: int) -> bool
 
 
 def _stream_ready(process: subprocess.Popen[bytes], log: Path, port: int) -> bool:
-    return _answers(f"http://127.0.0.1:{port}/ready") or "worker 0: " in log.read_text()
+    return "worker 0: " in log.read_text()
 
 
 def _cases(model: str, broker: EmbeddedBroker) -> list[tuple[str, list[str], Probe | None]]:
@@ -92,7 +92,6 @@ def _cases(model: str, broker: EmbeddedBroker) -> list[tuple[str, list[str], Pro
     stream = [
         "stream", "--model", model, "--bootstrap-servers", broker.bootstrap_servers,
         "--input-topic", f"in-{tag}", "--output-topic", f"out-{tag}", "--group", f"g-{tag}",
-        "--metrics-port", "{port}",
     ]  # fmt: skip
     return [
         ("modstream --help", ["--help"], None),

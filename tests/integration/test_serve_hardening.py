@@ -14,7 +14,7 @@ import grpc
 import httpx
 import pytest
 import uvicorn
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 
 from modstream.dataplane import DataPlane
 from modstream.grpc import prediction_pb2 as pb
@@ -53,6 +53,20 @@ def test_grpc_predict_answers_with_puid_and_rows(server: Server) -> None:
     reply = _predict(server, _ndarray("first", "second"))
     assert reply.meta.puid
     assert len(reply.data.ndarray.values) == 2
+
+
+def test_grpc_and_rest_give_the_same_numbers_and_tags_bit_for_bit(server: Server) -> None:
+    texts = ["thanks for the source", "you are an idiot", "lol", "x" * 50_000, "ünïcode ✓"]
+    for text in texts:
+        rest = httpx.post(f"{server.url}/predict", json={"strData": text}, timeout=30).json()
+        reply = _predict(server, _ndarray(text))
+        rows = [
+            [v.number_value for v in row.list_value.values] for row in reply.data.ndarray.values
+        ]
+        assert rows == rest["data"]["ndarray"]  # exact floats, not approximately
+        assert list(reply.data.names) == rest["data"]["names"]
+        tags = json_format.MessageToDict(reply.meta)["tags"]
+        assert tags == rest["meta"]["tags"]
 
 
 @pytest.mark.parametrize(
