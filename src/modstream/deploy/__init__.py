@@ -7,8 +7,9 @@ use, so ``modstream deploy --help`` does not load pydantic or yaml.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from modstream._lazy import lazy_attributes
 from modstream.deploy.common import DeployOptions, Manifest, validate
 
 if TYPE_CHECKING:
@@ -17,12 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["DeployOptions", "build_manifests", "to_yaml", "write_directory"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("to_yaml", "write_directory"):
-        from modstream.deploy import writer
-
-        return getattr(writer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"to_yaml": "writer", "write_directory": "writer"})
 
 
 def build_manifests(options: DeployOptions) -> list[Manifest]:

@@ -6,8 +6,9 @@ imports the training stack (datasets, pandas, cross-validation).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modstream._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from modstream.model.artifact import load_model, read_manifest, save_model
@@ -46,10 +47,4 @@ __all__ = [
 # One caveat of lazy names: once the module ``modstream.model.train`` has been imported on
 # its own, the package attribute ``train`` is that module, not the function; code inside
 # the package imports the function from ``modstream.model.train``.
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)
