@@ -7,8 +7,9 @@ Starts a three-node KRaft cluster (replication factor 3, ``min.insync.replicas=2
 the test harness, then for each round measures one ``modstream stream`` worker draining
 the same backlog into fresh topics, at-least-once and then ``--exactly-once`` (the order
 alternates between rounds so a drift in machine load does not favour one mode).
-Throughput is taken from the output records' timestamps like ``bench_stream.py``; the
-reader is ``read_committed``, so an exactly-once answer counts once its transaction commits.
+Throughput is taken as ``bench_stream.py`` takes it (answers as its reader receives them,
+the backlog loaded by a separate process); the reader is ``read_committed`` (librdkafka's
+default), so an exactly-once answer counts once its transaction commits.
 """
 
 from __future__ import annotations
@@ -25,50 +26,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the Apache Kafka harness lives in tests/kafka
 
-from bench_stream import DEV, PARTITIONS, Run  # noqa: E402
+from bench_stream import Bench  # noqa: E402
+from stream_kit import PARTITIONS, dev_data, write_texts  # noqa: E402
 
 from modstream.datasets import read_dataset  # noqa: E402
 from tests.kafka import KafkaCluster  # noqa: E402
 
 
-def sustained(cluster: KafkaCluster, args: argparse.Namespace, texts: list[str],
+def sustained(cluster: KafkaCluster, args: argparse.Namespace, texts: Path,
               exactly_once: bool) -> float:  # fmt: skip
-    """Messages/s of one worker draining ``texts`` loaded before it starts."""
-    run = Run(cluster, args, 1)  # Run only needs bootstrap_servers and create_topics
-    if exactly_once:
-        run.command.append("--exactly-once")
-    run.send(texts)
-    run.start_workers()
-    try:
-        run.wait_assigned()
-        answers = run.collect(len(texts))
-    finally:
-        run.close()
-    if len(answers) < len(texts):
-        raise RuntimeError(f"only {len(answers)} of {len(texts)} answered: {run.log}")
-    stamps = sorted(a[2] for a in answers)
-    skip = min(len(stamps) // 10, args.max_batch)  # the first batch measures start-up
-    return (len(stamps) - skip) / (stamps[-1] - stamps[skip])
+    """Messages/s of one worker draining a backlog loaded before it starts."""
+    options = ("--exactly-once",) if exactly_once else ()
+    result = Bench(cluster, args, texts).sustained(1, *options)
+    if result["lost"]:
+        raise RuntimeError(f"only {result['answered']} of {args.messages} answered")
+    return float(result["rate"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
-    parser.add_argument("--data", default=str(DEV))
+    parser.add_argument("--data", default=str(dev_data()))
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--max-batch", type=int, default=256)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default="bench/results/eos.md")
     args = parser.parse_args()
+    args.worker_option = []
     corpus = read_dataset(args.data).texts
     texts = [corpus[i % len(corpus)] for i in range(args.messages)]
     results: dict[bool, list[float]] = {False: [], True: []}
     with tempfile.TemporaryDirectory(prefix="bench-eos-") as workdir, \
             KafkaCluster(3, workdir=Path(workdir)) as cluster:  # fmt: skip
+        texts_file = write_texts(texts, Path(workdir) / "texts.jsonl")
         for round_ in range(args.rounds):
             for exactly_once in (False, True) if round_ % 2 == 0 else (True, False):
-                rate = sustained(cluster, args, texts, exactly_once)
+                rate = sustained(cluster, args, texts_file, exactly_once)
                 results[exactly_once].append(rate)
                 mode = "exactly-once" if exactly_once else "at-least-once"
                 print(f"round {round_ + 1} {mode}: {rate:,.0f} msg/s", flush=True)
