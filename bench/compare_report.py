@@ -72,5 +72,8 @@ answered, is lost. Quix Streams commits every 5 s by default (at-least-once), so
 repeats up to 5 s of answers. Its count windows are kept per message key and skip records
 without a key: with one key per comment a window never fills, so the windowed application
 regroups onto {PARTITIONS} batch keys through a repartition topic, and a lone comment waits until
-{s["window"] - 1} others with its batch key have arrived (at a trickle, indefinitely).
+{s["window"] - 1} others with its batch key have arrived (at a trickle, indefinitely): its
+"unanswered" counts include the comments still waiting in a window when the run ended.
+A system whose burst rate is below the paced rate cannot keep up with it: its latency is
+then the time its backlog takes to drain, not a property of its transport.
 """
