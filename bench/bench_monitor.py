@@ -5,6 +5,7 @@
     python bench/bench_monitor.py kafka [--records 200000]
     python bench/bench_monitor.py drift [--data CSV] [--repeats 5]
     python bench/bench_monitor.py worker --model DIR [--data CSV] [--messages 20000] [--rounds 3]
+    python bench/bench_monitor.py headers --model DIR [--data CSV] [--rounds 3]
 
 ``memory``: the monitor's tables after N predictions that have no decision yet (the state
 a monitor holds while labels lag), as the tables' own bytes and as the process's resident
@@ -12,7 +13,8 @@ memory growth. ``core``: predictions and decisions applied per second on one cor
 raw record bytes (parsing included, no broker). ``kafka``: the same through ``modstream
 monitor``'s loop from the embedded broker, pinned to one core. ``drift``: detection delay
 against shift size. ``worker``: the stream worker's throughput with and without the
-monitor running beside it.
+monitor running beside it. ``headers``: what measuring the drift inputs costs per text,
+against the model call itself.
 """
 
 from __future__ import annotations
@@ -217,34 +219,9 @@ def kafka(records: int) -> dict[str, float]:
 
 def worker(model: str, data: Path, messages: int, rounds: int) -> dict[str, object]:
     """One worker's sustained throughput alone and with ``modstream monitor`` beside it."""
-    from types import SimpleNamespace
-
-    from bench_stream import Run  # the stream benchmark's worker run, same measurement
-
-    from modstream.broker import EmbeddedBroker
-    from modstream.datasets import read_dataset
-
-    texts = read_dataset(str(data)).texts
-    texts = (texts * (messages // len(texts) + 1))[:messages]
-    args = SimpleNamespace(model=model, max_batch=256, max_wait_ms=5.0)
-    rates: dict[str, list[float]] = {"alone": [], "with monitor": []}
-    with EmbeddedBroker() as broker:
-        for _ in range(rounds):
-            for case in rates:  # alternating, so drift in the machine's load hits both
-                run = Run(broker, args, 1)
-                run.send(texts)
-                monitor = _start_monitor(broker, run.output, model) if case != "alone" else None
-                run.start_workers()
-                try:
-                    run.wait_assigned()
-                    stamps = sorted(a[2] for a in run.collect(len(texts)))
-                finally:
-                    run.close()
-                    if monitor is not None:
-                        monitor.terminate()
-                        monitor.wait(60)
-                skip = min(len(stamps) // 10, args.max_batch)
-                rates[case].append((len(stamps) - skip) / (stamps[-1] - stamps[skip]))
+    rates = _worker_rates(
+        {"alone": (model, False), "with monitor": (model, True)}, data, messages, rounds
+    )
     alone, beside = float(np.median(rates["alone"])), float(np.median(rates["with monitor"]))
     return {
         "worker comments/s alone (median)": alone,
@@ -252,6 +229,41 @@ def worker(model: str, data: Path, messages: int, rounds: int) -> dict[str, obje
         "change": beside / alone - 1.0,
         "rounds": rates,
     }
+
+
+def _worker_rates(
+    cases: dict[str, tuple[str, bool]], data: Path, messages: int, rounds: int
+) -> dict[str, list[float]]:
+    """One worker draining a keyed burst (as the stream benchmark measures it), per case
+    (model dir, monitor beside?), rounds alternating so the machine's load hits all alike."""
+    import tempfile
+
+    from stream_kit import AnswerReader, LoadProcess, answer_rate, broker, new_topics, write_texts
+    from stream_worker import ModstreamWorkers
+
+    from modstream.datasets import read_dataset
+
+    texts = write_texts(read_dataset(str(data)).texts, Path(tempfile.mkdtemp()) / "texts.jsonl")
+    rates: dict[str, list[float]] = {case: [] for case in cases}
+    with broker("embedded") as server:
+        for _ in range(rounds):
+            for case, (model, monitored) in cases.items():
+                source, answers = new_topics(server, "in", "out")
+                worker = ModstreamWorkers(server.bootstrap_servers, model, (source, answers))
+                reader = AnswerReader(server.bootstrap_servers, answers).join_group()
+                monitor = _start_monitor(server, answers, model) if monitored else None
+                try:
+                    worker.start()
+                    load = LoadProcess(server.bootstrap_servers, source, texts, messages).wait()
+                    reader.wait_for(load.prefix, load.count, timeout=600)
+                finally:
+                    worker.stop()
+                    reader.close()
+                    if monitor is not None:
+                        monitor.terminate()
+                        monitor.wait(60)
+                rates[case].append(answer_rate(load, reader, skip_first=load.count // 10))
+    return rates
 
 
 def _start_monitor(broker: object, topic: str, model: str) -> subprocess.Popen[bytes]:
@@ -263,6 +275,56 @@ def _start_monitor(broker: object, topic: str, model: str) -> subprocess.Popen[b
         "--model", model, "--port", "0",
     ]  # fmt: skip
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def headers(model: str, data: Path, rounds: int) -> dict[str, float]:
+    """What the drift inputs add to the worker: their cost per text against the model's."""
+    from modstream.dataplane import DataPlane
+    from modstream.datasets import read_dataset
+    from modstream.model import load_model
+    from modstream.model.reference import TextProfile
+
+    loaded = load_model(model)
+    profile = TextProfile.of(loaded.training)
+    assert profile is not None, f"{model} has no reference (retrain it)"
+    plane, texts = DataPlane(loaded), read_dataset(str(data)).texts
+    batches = [texts[i : i + 256] for i in range(0, len(texts), 256)]
+    score, measure = [], []
+    for _ in range(rounds):  # alternating, so the machine's load hits both alike
+        start = time.perf_counter()
+        for batch in batches:
+            plane.score(batch)
+        score.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for batch in batches:
+            profile.measure(batch)
+        measure.append(time.perf_counter() - start)
+    per_text = 1e6 / len(texts)
+    bare = _without_reference(loaded)
+    rates = _worker_rates(
+        {"with drift inputs": (model, False), "without": (bare, False)}, data, 10_000, rounds
+    )
+    with_inputs, without = (float(np.median(r)) for r in rates.values())
+    return {
+        "model call µs per text (median)": float(np.median(score)) * per_text,
+        "drift inputs µs per text (median)": float(np.median(measure)) * per_text,
+        "drift inputs as a share of the model call": float(np.median(measure) / np.median(score)),
+        "worker comments/s with drift inputs (median)": with_inputs,
+        "worker comments/s without (same model, no reference)": without,
+        "change": with_inputs / without - 1.0,
+    }
+
+
+def _without_reference(model: object) -> str:
+    """The same model saved without its reference: its worker sends no drift inputs."""
+    import dataclasses
+    import tempfile
+
+    from modstream.model import save_model
+
+    training = {k: v for k, v in model.training.items() if k != "reference"}  # type: ignore[attr-defined]
+    out = Path(tempfile.mkdtemp(prefix="bench-bare-")) / "model"
+    return str(save_model(dataclasses.replace(model, training=training), out))  # type: ignore[call-overload]
 
 
 def _produce(producer: object, topic: str, key: bytes, value: bytes, headers: list) -> None:
@@ -278,7 +340,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["memory", "core", "drift", "kafka", "worker"])
+    parser.add_argument("mode", choices=["memory", "core", "drift", "kafka", "worker", "headers"])
     parser.add_argument("--model", help="artifact directory (worker mode)")
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -297,6 +359,8 @@ def main() -> None:
         result = kafka(args.records)
     elif args.mode == "worker":
         result = worker(args.model, args.data, args.messages, args.rounds)
+    elif args.mode == "headers":
+        result = headers(args.model, args.data, args.rounds)
     else:
         result = drift(args.data, args.repeats)
     print(json.dumps({"mode": args.mode, "load": os.getloadavg(), **result}, indent=2))

@@ -10,8 +10,9 @@ import numpy as np
 from modstream.dataplane import DataPlane
 from modstream.datasets import Dataset, read_dataset
 from modstream.demo.corpus import demo_rows
-from modstream.model import TextModel, train
+from modstream.model import TextModel
 from modstream.model.reference import TextProfile
+from modstream.model.train import train
 
 KINDS = ("german", "spam", "demo")
 

@@ -9,7 +9,8 @@ out-of-vocabulary share is measured against.
 
 The vocabulary is the words (letters only, two or more, lower-cased) that appear in at
 least two training comments, the most frequent first; a text's out-of-vocabulary share is
-the share of its distinct words not in it (1.0 for a text without words). Its reference
+the share of its distinct words not in it (1.0 for a text without words), read from its
+first 300 characters so that the cost per text is bounded. Its reference
 share is measured
 out of fold: each fold's comments against the vocabulary of the other folds, because
 against a vocabulary built on themselves training comments would look unrealistically
@@ -28,7 +29,14 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import KFold
 
-__all__ = ["REFERENCE_KEY", "TextProfile", "build_reference", "histogram", "words"]
+__all__ = [
+    "REFERENCE_KEY",
+    "TextProfile",
+    "TextProfiles",
+    "build_reference",
+    "histogram",
+    "words",
+]
 
 REFERENCE_KEY = "reference"
 FORMAT_VERSION = 1
@@ -36,12 +44,13 @@ VOCABULARY_SIZE = 30_000
 MIN_DOCUMENTS = 2
 BINS = 10
 FOLDS = 5
+OOV_CHARS = 300  # words are read from a text's first 300 characters: a bounded cost per text
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text`` as the vocabulary counts them: letters only, lower-cased."""
-    return _WORD.findall(text.lower())
+    """The words of ``text``'s first ``OOV_CHARS`` characters: letters only, lower-cased."""
+    return _WORD.findall(text[:OOV_CHARS].lower())
 
 
 def _oov_share(found: set[str], vocabulary: frozenset[str] | set[str]) -> float:
@@ -120,3 +129,25 @@ class TextProfile:
         chars = ",".join(str(len(t)) for t in texts)
         oov = ",".join(f"{_oov_share(set(words(t)), self.vocabulary):.3f}" for t in texts)
         return chars, oov
+
+
+class TextProfiles:
+    """The profile of each model version a scorer answers with, built once per version.
+
+    ``scorer`` names its models the way the ``DataPlane`` does (``models.versions()`` and
+    ``models.model(role)``); a scorer that does not, or a version it no longer holds,
+    gets no profile, and its answers go without drift inputs.
+    """
+
+    def __init__(self, scorer: object) -> None:
+        self.scorer = scorer
+        self._found: dict[str, TextProfile | None] = {}
+
+    def get(self, version: str) -> TextProfile | None:
+        if version not in self._found:
+            models: Any = getattr(self.scorer, "models", None)
+            roles = models.versions() if models is not None else {}
+            for role, held in roles.items():
+                if held == version:
+                    self._found[version] = TextProfile.of(models.model(role).training)
+        return self._found.get(version)

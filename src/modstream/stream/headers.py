@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from confluent_kafka import Message
 
 from modstream.facts import ModelFacts
+
+if TYPE_CHECKING:
+    from modstream.model.reference import TextProfile
 
 Headers = list[tuple[str, str | bytes | None]]
 
@@ -44,8 +49,20 @@ def source_headers(message: Message) -> Headers:
 
 
 def model_headers(model: ModelFacts) -> Headers:
-    """The model that produced an answer."""
-    return [(MODEL_NAME, model.name.encode()), (MODEL_VERSION, model.version.encode())]
+    """The model that produced an answer, and the threshold it decides removal at."""
+    return [
+        (MODEL_NAME, model.name.encode()),
+        (MODEL_VERSION, model.version.encode()),
+        (MODEL_THRESHOLD, repr(float(model.threshold)).encode()),
+    ]
+
+
+def text_headers(texts: list[str], profile: TextProfile | None) -> Headers:
+    """Each text's length and out-of-vocabulary share (drift inputs; none without a profile)."""
+    if profile is None:
+        return []
+    chars, oov = profile.measure(texts)
+    return [(TEXT_CHARS, chars.encode()), (TEXT_OOV, oov.encode())]
 
 
 def raw(data: str | bytes | None) -> bytes | None:

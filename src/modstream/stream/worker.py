@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 
 from modstream.errors import InvalidInput, PayloadTooLarge
 from modstream.facts import Scores
+from modstream.model.reference import TextProfiles
 from modstream.settings import StreamSettings
 from modstream.stream import headers as h
 from modstream.stream import metrics
@@ -44,6 +45,7 @@ class StreamWorker:
         self.input_topic: str = settings.input_topic
         self.output_topic: str = settings.output_topic
         self.plane = plane
+        self._profiles = TextProfiles(plane)  # drift inputs for the monitor, per version
         self.index = index
         self._errors = RateLimitedLog()
         self.clients = ClientFactory(settings, index, self._errors)
@@ -253,6 +255,7 @@ class StreamWorker:
         except Exception as exc:  # an encoding bug must not poison the batch
             return exc
         headers = h.source_headers(message) + h.model_headers(scores.model)
+        headers += h.text_headers(decoded.texts, self._profiles.get(scores.model.version))
         try:
             checkpoint.produce(self.output_topic, key=h.raw(key), value=value, headers=headers)
         except PayloadTooLarge as exc:
