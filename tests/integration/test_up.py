@@ -51,7 +51,7 @@ class Up:
 
 def start_up(*args: str, timeout: float = 240.0) -> Up:
     """``modstream up`` on free ports; returns once it has printed that it is up."""
-    names = ("port", "http-port", "grpc-port", "broker-port", "metrics-port")
+    names = ("port", "http-port", "grpc-port", "broker-port", "metrics-port", "monitor-port")
     ports = {name: free_port() for name in names}
     flags = [item for name, port in ports.items() for item in (f"--{name}", str(port))]
     command = [sys.executable, "-m", "modstream", "up", *flags, *args]
@@ -218,6 +218,7 @@ def test_ctrl_c_stops_everything_in_order_and_leaves_no_process(model_dir: Path)
     order = [line.strip() for line in up.lines if line.startswith("stopping: ")]
     assert order == [
         "stopping: dashboard",
+        "stopping: monitor",
         "stopping: stream worker",
         "stopping: model server",
         "stopping: Kafka broker",

@@ -20,9 +20,12 @@ or send some from another terminal:
 
 Everything listens on 127.0.0.1 only. A default port that is taken is replaced by a free
 one (and said so); a port you chose that is taken is an error. The broker keeps its data
-in memory. Ctrl-C stops the dashboard, the worker, the server and the broker, in that
-order. Environment: MODSTREAM_UP_PORT, MODSTREAM_UP_HTTP_PORT, MODSTREAM_UP_GRPC_PORT,
-MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_METRICS_PORT, MODSTREAM_UP_INPUT_TOPIC, ... (flags win).
+in memory. The monitor joins the moderators' decisions (the dashboard's remove / keep
+buttons, or records on the decisions topic) to the predictions. Ctrl-C stops the
+dashboard, the monitor, the worker, the server and the broker, in that order.
+Environment: MODSTREAM_UP_PORT, MODSTREAM_UP_HTTP_PORT, MODSTREAM_UP_GRPC_PORT,
+MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_METRICS_PORT, MODSTREAM_UP_MONITOR_PORT,
+MODSTREAM_UP_INPUT_TOPIC, ... (flags win).
 See docs/quickstart.md.
 """
 
@@ -36,6 +39,11 @@ _PORT_FLAGS = (
         "metrics_port",
         f"stream worker's {defaults.METRICS_PATH} and {defaults.READY_PATH} "
         f"(default {defaults.METRICS_PORT})",
+    ),
+    (
+        "--monitor-port",
+        "monitor_port",
+        f"the monitor's REST and /metrics (default {defaults.MONITOR_PORT})",
     ),
 )
 _TOPIC_FLAGS = (
@@ -53,6 +61,11 @@ _TOPIC_FLAGS = (
         "--dead-letter-topic",
         "dead_letter_topic",
         f"topic of failures (default {defaults.dead_letter_topic('<input>')})",
+    ),
+    (
+        "--decisions-topic",
+        "decisions_topic",
+        f"moderators' decisions (default {defaults.UP_DECISIONS_TOPIC})",
     ),
 )
 

@@ -44,3 +44,6 @@ UP_PORT = 8080
 UP_INPUT_TOPIC = "comments"
 UP_OUTPUT_TOPIC = "predictions"
 UP_PARTITIONS = 1
+UP_DECISIONS_TOPIC = "decisions"  # moderators' decisions (the dashboard's buttons)
+UP_MONITOR_METRICS_TOPIC = "monitor.metrics"
+UP_ALERTS_TOPIC = "monitor.alerts"

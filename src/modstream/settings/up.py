@@ -3,6 +3,8 @@
 ``MODSTREAM_UP_PORT`` (dashboard, default 8080), ``MODSTREAM_UP_HTTP_PORT`` (REST, 9000),
 ``MODSTREAM_UP_GRPC_PORT`` (gRPC, 5000), ``MODSTREAM_UP_BROKER_PORT`` (Kafka, 9092),
 ``MODSTREAM_UP_METRICS_PORT`` (the stream worker's metrics and readiness, 9100),
+``MODSTREAM_UP_MONITOR_PORT`` (the quality and drift monitor, 9500),
+``MODSTREAM_UP_DECISIONS_TOPIC``, ``MODSTREAM_UP_MONITOR_METRICS_TOPIC``, ``MODSTREAM_UP_ALERTS_TOPIC``,
 ``MODSTREAM_UP_INPUT_TOPIC``, ``MODSTREAM_UP_OUTPUT_TOPIC``, ``MODSTREAM_UP_DEAD_LETTER_TOPIC``,
 ``MODSTREAM_UP_PARTITIONS`` and ``MODSTREAM_UP_STOP_TIMEOUT_S``. A port set here or by a
 flag must be free; a default port that is taken is replaced by a free one.
@@ -15,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modstream.settings import defaults
 
-PORT_FIELDS = ("port", "http_port", "grpc_port", "broker_port", "metrics_port")
+PORT_FIELDS = ("port", "http_port", "grpc_port", "broker_port", "metrics_port", "monitor_port")
 
 
 class UpSettings(BaseSettings):
@@ -30,9 +32,13 @@ class UpSettings(BaseSettings):
     grpc_port: int = Field(default=defaults.GRPC_PORT, ge=1, le=65535)
     broker_port: int = Field(default=defaults.BROKER_PORT, ge=1, le=65535)
     metrics_port: int = Field(default=defaults.METRICS_PORT, ge=1, le=65535)
+    monitor_port: int = Field(default=defaults.MONITOR_PORT, ge=1, le=65535)
     input_topic: str = Field(default=defaults.UP_INPUT_TOPIC, min_length=1)
     output_topic: str = Field(default=defaults.UP_OUTPUT_TOPIC, min_length=1)
     dead_letter_topic: str | None = None
+    decisions_topic: str = Field(default=defaults.UP_DECISIONS_TOPIC, min_length=1)
+    monitor_metrics_topic: str = Field(default=defaults.UP_MONITOR_METRICS_TOPIC, min_length=1)
+    alerts_topic: str = Field(default=defaults.UP_ALERTS_TOPIC, min_length=1)
     partitions: int = Field(default=defaults.UP_PARTITIONS, ge=1, le=64)
     stop_timeout_s: float = Field(default=15.0, gt=0)
 
@@ -40,6 +46,13 @@ class UpSettings(BaseSettings):
     def dead_letter(self) -> str:
         """The dead-letter topic: the configured one, or ``<input-topic>.dlq`` like the worker."""
         return self.dead_letter_topic or defaults.dead_letter_topic(self.input_topic)
+
+    @property
+    def topics(self) -> list[str]:
+        """Every topic ``up`` creates: the stream's, and the moderation loop's."""
+        names = [self.input_topic, self.output_topic, self.dead_letter, self.decisions_topic]
+        names += [defaults.dead_letter_topic(self.decisions_topic)]
+        return list(dict.fromkeys([*names, self.monitor_metrics_topic, self.alerts_topic]))
 
     def explicit_ports(self) -> set[str]:
         """Port fields the user chose (flag or environment) rather than left at the default."""

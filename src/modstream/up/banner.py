@@ -24,6 +24,7 @@ def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, 
         "grpc": f"{HOST}:{ports.grpc}",
         "kafka": broker,
         "worker_metrics": f"http://{HOST}:{ports.metrics}/metrics",
+        "monitor": f"http://{HOST}:{ports.monitor}/api/report",
         "produce": (
             f"modstream produce --bootstrap-servers {broker} --topic "
             f"{shlex.quote(settings.input_topic)} {shlex.quote(EXAMPLE)}"
@@ -54,6 +55,8 @@ def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Pat
         f"  Kafka      {link['kafka']}  topics: {settings.input_topic} -> "
         f"{settings.output_topic}, dead letters: {settings.dead_letter}",
         f"  Worker     {link['worker_metrics']}  (readiness: /ready)",
+        f"  Monitor    {link['monitor']}  decisions: {settings.decisions_topic}, "
+        f"alerts: {settings.alerts_topic}, metrics: {settings.monitor_metrics_topic}",
         f"  Model      {choice.describe()}",
         f"  Logs       {workdir}",
     ]

@@ -1,7 +1,7 @@
-"""``modstream up``: broker, topics, model, stream worker, model server and dashboard.
+"""``modstream up``: broker, topics, model, stream worker, model server, monitor, dashboard.
 
-Start order: model, broker (with its topics), model server and stream worker, dashboard.
-Stop order (Ctrl-C or SIGTERM): dashboard, worker, server, broker; each one is waited
+Start order: model, broker (with its topics), model server and stream worker, monitor,
+dashboard. Stop order (Ctrl-C or SIGTERM): dashboard, monitor, worker, server, broker; each one is waited
 for and killed after ``stop_timeout_s``. If a child dies on its own, everything else is
 stopped and ``modstream up`` exits 1 with the child's last log lines.
 """
@@ -79,7 +79,7 @@ class Orchestrator:
         s = self.settings
         self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
         broker = self._spawn("Kafka broker", _broker_args(s, ports))
-        _wait_for_topics(broker, ports, [s.input_topic, s.output_topic, s.dead_letter])
+        _wait_for_topics(broker, ports, s.topics)
         self.say("starting the model server and the stream worker")
         server = self._spawn("model server", _serve_args(choice, ports))
         worker = self._spawn("stream worker", _stream_args(s, choice, ports))
@@ -88,6 +88,10 @@ class Orchestrator:
         # Ready once it has warmed up and joined its consumer group.
         if not _wait_for_ready(worker, f"http://{HOST}:{ports.metrics}{READY_PATH}", 90):
             self.say("the stream worker is still joining its consumer group")
+        self.say("starting the monitor (quality from moderators' decisions, drift)")
+        monitor = self._spawn("monitor", _monitor_args(s, choice, ports, self.workdir))
+        if not _wait_for_ready(monitor, f"http://{HOST}:{ports.monitor}/ready", 60):
+            raise ModstreamError(f"the {monitor.name} did not become ready within 60s")
 
     def _spawn(self, name: str, args: list[str]) -> ChildProcess:
         log_path = self.workdir / f"{name.split()[-1]}.log"
@@ -157,9 +161,8 @@ def _still_stopping(_signum: int, _frame: Any) -> None:
 
 
 def _broker_args(s: UpSettings, ports: Ports) -> list[str]:
-    topics = [s.input_topic, s.output_topic, s.dead_letter]
     args = ["broker", "--host", HOST, "--port", str(ports.broker)]
-    for topic in dict.fromkeys(topics):
+    for topic in s.topics:
         args += ["--topic", f"{topic}={s.partitions}"]
     return args
 
@@ -178,6 +181,16 @@ def _stream_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
         "--input-topic", s.input_topic, "--output-topic", s.output_topic,
         "--dead-letter-topic", s.dead_letter, "--group", WORKER_GROUP,
         "--metrics-port", str(ports.metrics), "--metrics-host", HOST,
+    ]  # fmt: skip
+
+
+def _monitor_args(s: UpSettings, choice: ModelChoice, ports: Ports, workdir: Path) -> list[str]:
+    return [
+        "monitor", "--bootstrap-servers", f"{HOST}:{ports.broker}",
+        "--predictions-topic", s.output_topic, "--decisions-topic", s.decisions_topic,
+        "--metrics-topic", s.monitor_metrics_topic, "--alerts-topic", s.alerts_topic,
+        "--model", str(choice.path), "--state-dir", str(workdir / "monitor"),
+        "--host", HOST, "--port", str(ports.monitor), "--tick-s", "2",
     ]  # fmt: skip
 
 

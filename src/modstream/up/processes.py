@@ -33,6 +33,7 @@ class Ports:
     grpc: int
     broker: int
     metrics: int  # the stream worker's /metrics and /ready
+    monitor: int  # the quality and drift monitor's REST, /metrics and /ready
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:

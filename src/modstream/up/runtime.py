@@ -20,6 +20,7 @@ _PORTS = (
     ("grpc_port", "gRPC server", "--grpc-port"),
     ("broker_port", "Kafka broker", "--broker-port"),
     ("metrics_port", "stream worker's metrics server", "--metrics-port"),
+    ("monitor_port", "monitor", "--monitor-port"),
 )
 
 
@@ -46,6 +47,7 @@ def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
         grpc=chosen["grpc_port"],
         broker=chosen["broker_port"],
         metrics=chosen["metrics_port"],
+        monitor=chosen["monitor_port"],
     )
     return ports, notes
 
@@ -73,6 +75,8 @@ class DashboardRunner:
             demo=choice.demo,
             origin=choice.origin,
             links=links(settings, ports, choice),
+            monitor_url=f"http://{HOST}:{ports.monitor}",
+            decisions_topic=settings.decisions_topic,
         )
         self.dashboard = Dashboard(config, choice.model)
         self.server = _Server(
