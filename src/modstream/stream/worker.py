@@ -165,7 +165,7 @@ class StreamWorker:
             return 0
         self._backoff = 0.0
         self.processed += len(records)
-        metrics.observe_committed(committed)
+        metrics.observe_committed(committed, self.consumer)
         metrics.observe_latency(m.timestamp()[1] for m in records)
         metrics.BATCH_RECORDS.observe(len(records))
         metrics.PROCESSING.observe(time.perf_counter() - started)
