@@ -43,6 +43,8 @@ class Clients:
         self.calls.attach_mock(self.consumer, "consumer")
         self.calls.attach_mock(self.producer, "producer")
         self.consumer.commit.return_value = []
+        # The end offset as of the last fetch (the worker's lag gauge reads it per commit).
+        self.consumer.get_watermark_offsets.return_value = (0, 0)
         self.error: KafkaError | None = None
         self.unacknowledged = 0
         self.reports = True

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from unittest import mock
 
 import httpx
 import pytest
+from confluent_kafka import Consumer, TopicPartition
+from prometheus_client import REGISTRY
 
 from modstream.broker import free_port
 from modstream.settings.defaults import METRICS_PATH, READY_PATH
@@ -52,3 +55,17 @@ def test_metrics_include_the_time_of_each_stage(server: tuple[str, Switch]) -> N
     for stage in metrics.STAGES:
         assert f'modstream_stream_stage_seconds_count{{stage="{stage}"}}' in text
     assert "modstream_stream_batch_records_bucket" in text
+
+
+def test_lag_is_the_fetched_end_offset_minus_the_committed_offset() -> None:
+    consumer = mock.create_autospec(Consumer, instance=True, spec_set=True)
+    consumer.get_watermark_offsets.return_value = (0, 1_000)
+    metrics.observe_committed({("lag-topic", 3): 760}, consumer)
+    lag = REGISTRY.get_sample_value(
+        "modstream_stream_consumer_lag", {"topic": "lag-topic", "partition": "3"}
+    )
+    assert lag == 240
+    consumer.get_watermark_offsets.assert_called_once_with(
+        TopicPartition("lag-topic", 3),
+        cached=True,  # no broker round trip per batch
+    )
