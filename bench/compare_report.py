@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stream_kit import BROKER_LABELS, PARTITIONS, load_note
+from stream_kit import BROKER_LABELS, PARTITIONS, busy_note, load_note
 
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def render(results: dict[str, Any]) -> str:
     return f"""## modstream against MLServer and Quix Streams on {BROKER_LABELS.get(results["broker"], results["broker"])} (`bench/bench_compare_stream.py`)
 
 {start["cores"]} cores ({start["cpu"]}), Python {start["python"]}. Machine load: at the start
-{load_note(start)}; during each paced run: {during}; at the end {load_note(end)}.{" QUICK MODE: smoke-check sizes, not figures." if s["quick"] else ""}
+{load_note(start)}; during each paced run: {during}; at the end {load_note(end)}.{busy_note(start, end)}{" QUICK MODE: smoke-check sizes, not figures." if s["quick"] else ""}
 Same model artifact, same broker, {s["partitions"]} partitions, one comment per request keyed by its
 id, load from a separate process. Equal cores: two processes each (modstream `--workers 2`,
 MLServer `parallel_workers` 2, two Quix Streams application processes in one group).

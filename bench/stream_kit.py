@@ -64,6 +64,14 @@ def load_note(sample: dict[str, Any]) -> str:
     return f"load average {sample['load_1m']} / {sample['load_5m']} / {sample['load_15m']}"
 
 
+def busy_note(*samples: dict[str, Any]) -> str:
+    """A warning when other work competed for the cores during the run."""
+    if max(sample["load_1m"] for sample in samples) <= (samples[0]["cores"] or 1):
+        return ""
+    return (" **Other work shared the cores (load above the core count): the absolute"
+            " figures are low and noisy; compare within a row.**")  # fmt: skip
+
+
 # -- brokers --------------------------------------------------------------------------
 class Broker(Protocol):
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stream_kit import BROKER_LABELS, KEYINGS, PARTITIONS, load_note
+from stream_kit import BROKER_LABELS, KEYINGS, PARTITIONS, busy_note, load_note
 
 STAGE_ORDER = ("fill", "decode", "score", "produce", "deliver", "commit")
 
@@ -126,7 +126,7 @@ def render(results: dict[str, Any]) -> str:
 
 {results["machine_start"]["cores"]} cores ({results["machine_start"]["cpu"]}), Python {results["machine_start"]["python"]}.
 Machine load: at the start {load_note(results["machine_start"])}; {phases}; at the end
-{load_note(results["machine_end"])}.{" QUICK MODE: smoke-check sizes, not figures." if s["quick"] else ""}
+{load_note(results["machine_end"])}.{busy_note(results["machine_start"], results["machine_end"])}{" QUICK MODE: smoke-check sizes, not figures." if s["quick"] else ""}
 {s["partitions"]} partitions; `--max-batch {s["max_batch"]} --max-wait-ms {s["max_wait_ms"]:g}`; load from a
 separate process (`bench/stream_load.py`), keyed by comment id unless said; drain runs on
 {s["messages"]:,} messages loaded before the workers start; paced runs {s["latency_seconds"]:g} s
