@@ -7,6 +7,7 @@ KRaft quorum: any one of them can be killed and the cluster keeps serving.
 from __future__ import annotations
 
 import base64
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -38,7 +39,8 @@ class KafkaCluster(ClusterAdmin):
     ``security=SaslSsl(...)`` each node also has a SASL_SSL listener with ACLs enforced
     (``secure_bootstrap_servers``). Replicated topics default to replication factor
     ``min(3, nodes)``; on three nodes ``min.insync.replicas`` is 2, for the transaction
-    state log too. Data lives in ``workdir`` and survives ``stop()``/``start()``.
+    state log too. Data lives in ``workdir`` and survives ``stop()``/``start()``; a
+    temporary one (no ``workdir`` given) is removed when a ``with`` block ends cleanly.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class KafkaCluster(ClusterAdmin):
     ) -> None:
         if nodes < 1:
             raise ValueError("a cluster needs at least one node")
+        self._own_workdir = workdir is None  # removed after a clean `with` block
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="kafka-"))
         self.security = security
         self.heap = heap
@@ -222,6 +225,8 @@ class KafkaCluster(ClusterAdmin):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+        if self._own_workdir and exc is None:  # after a failure its logs stay for reading
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _accepts(port: int) -> bool:
