@@ -51,9 +51,22 @@
     return line;
   }
 
+  function grid(svg) {
+    [0, 0.5, 1].forEach((y) => {
+      const line = polyline([`10,${110 - y * 100}`, `310,${110 - y * 100}`], "#e1e4ea");
+      line.setAttribute("class", "grid");
+      const label = document.createElementNS(SVG, "text");
+      label.setAttribute("x", "0");
+      label.setAttribute("y", String(113 - y * 100));
+      label.textContent = y.toFixed(1);
+      svg.append(line, label);
+    });
+  }
+
   function renderTrend(history, version) {
     const svg = byId("quality-trend");
     svg.replaceChildren();
+    grid(svg);
     const points = history.filter((p) => p.versions[version]);
     if (points.length < 2) return;
     const step = 300 / (points.length - 1);
