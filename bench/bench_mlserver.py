@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stream_kit import BENCH, ROOT, single_thread_env
+from stream_kit import BENCH, ROOT, kill_group, single_thread_env, stop_group
 
 from modstream.broker import free_port
 
@@ -114,18 +113,10 @@ class MLServerSystem:
         return self.log.read_text(errors="replace").count("ERROR") if self.log.exists() else 0
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(30)
+        kill_group(self.process)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self.process)
 
 
 def version(mlserver: str = MLSERVER) -> str:

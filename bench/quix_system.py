@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 import uuid
 from pathlib import Path
 
-from stream_kit import BENCH, ROOT, single_thread_env
+from stream_kit import BENCH, ROOT, kill_group, single_thread_env, stop_group
 
 # Batch keys of the windowed application: one per input partition, so both processes get windows.
 BATCH_KEYS = 4
@@ -75,17 +73,8 @@ class QuixApps:
 
     def kill(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(30)
+            kill_group(process)
 
     def stop(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+            stop_group(process)

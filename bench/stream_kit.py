@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import threading
@@ -178,6 +179,24 @@ class LoadProcess:
         send_ns = np.load(self.out)
         self.out.unlink()
         return Load(self.prefix, send_ns, self.rate)
+
+
+def kill_group(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGKILL a process started in its own session and everything it started."""
+    if process is not None and process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+
+
+def stop_group(process: subprocess.Popen[bytes] | None, timeout: float = 60) -> None:
+    """SIGTERM the process's session (a clean stop), SIGKILL after ``timeout`` s."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process)
 
 
 def single_thread_env(**extra: str) -> dict[str, str]:

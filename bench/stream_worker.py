@@ -8,9 +8,7 @@ acknowledgement, offset commit).
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
-from stream_kit import PARTITIONS, single_thread_env
+from stream_kit import PARTITIONS, kill_group, single_thread_env, stop_group
 
 from modstream.broker import free_port
 
@@ -90,18 +88,10 @@ class ModstreamWorkers:
 
     def kill(self) -> None:
         """SIGKILL every process of the group, as a machine that dies."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(30)
+        kill_group(self.process)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self.process)
 
 
 def _ready(port: int) -> bool:
