@@ -7,10 +7,8 @@ grace period), the data plane drains its queue, and the process exits 0.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import grpc
@@ -22,19 +20,12 @@ from modstream.registry.modelset import ModelSet
 from modstream.registry.repository import ModelRepository, RegistryLink
 from modstream.rest import build_app
 from modstream.settings import ServeSettings
+from modstream.webserver import QuietServer
 
 if TYPE_CHECKING:
     from modstream.model import TextModel
 
 log = logging.getLogger("modstream.server")
-
-
-class _HttpServer(uvicorn.Server):
-    """uvicorn without its own signal handling: this module decides when to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def build_plane(model: TextModel | ModelSet, settings: ServeSettings) -> DataPlane:
@@ -63,7 +54,7 @@ def _grpc_server(plane: DataPlane, settings: ServeSettings) -> grpc.aio.Server:
 
 def _http_server(
     plane: DataPlane, settings: ServeSettings, repository: ModelRepository
-) -> _HttpServer:
+) -> QuietServer:
     config = uvicorn.Config(
         build_app(plane, max_body_bytes=settings.max_body_bytes, repository=repository),
         host=settings.host,
@@ -73,7 +64,7 @@ def _http_server(
         log_level="warning",
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
     )
-    return _HttpServer(config)
+    return QuietServer(config)
 
 
 async def serve(

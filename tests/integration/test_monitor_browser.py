@@ -8,23 +8,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
-from tests.integration.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
+# Its skips (no playwright, no chromium) and marks are this module's too.
+from tests.integration.test_dashboard_browser import (  # noqa: F401
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    pytestmark,
+    sync_api,
+)
 from tests.integration.test_up import Up, alive, descendants, start_up, stop_up
 from tests.unit.monitor_shift import off_distribution
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="needs the playwright package: pip install playwright"
-)
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"needs Debian's chromium at {CHROMIUM}: apt-get install -y chromium",
-    ),
-]
 
 
 def _produce_many(up: Up, texts: list[str]) -> None:

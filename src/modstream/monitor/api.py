@@ -8,10 +8,8 @@ topics (503 before and while stopping), ``GET /healthz`` 200 while the process r
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Iterator
 
 import orjson
 import uvicorn
@@ -22,6 +20,7 @@ from starlette.routing import Route
 
 from modstream.errors import ModstreamError
 from modstream.monitor.runner import MonitorRunner
+from modstream.webserver import QuietServer
 
 __all__ = ["MonitorApi"]
 
@@ -65,14 +64,6 @@ def build_app(runner: MonitorRunner) -> Starlette:
     )
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the monitor's main thread decides."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class MonitorApi:
     """The endpoints on ``host:port`` in a background thread."""
 
@@ -85,7 +76,7 @@ class MonitorApi:
             access_log=False,
             log_level="warning",
         )
-        self.server = _Server(config)
+        self.server = QuietServer(config)
         self.thread = threading.Thread(target=self.server.run, name="monitor-api", daemon=True)
 
     def start(self) -> None:

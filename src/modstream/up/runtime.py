@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 
 import uvicorn
 
@@ -12,6 +10,7 @@ from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
 from modstream.up.models import ModelChoice
 from modstream.up.processes import HOST, Ports, any_free_port, port_is_free
+from modstream.webserver import QuietServer
 
 # (settings field, what listens there, the flag that sets it)
 _PORTS = (
@@ -52,14 +51,6 @@ def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
     return ports, notes
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the orchestrator decides when to stop."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class DashboardRunner:
     """The dashboard app (Kafka feeds, explanations) on ``127.0.0.1:<dashboard port>``."""
 
@@ -79,7 +70,7 @@ class DashboardRunner:
             decisions_topic=settings.decisions_topic,
         )
         self.dashboard = Dashboard(config, choice.model)
-        self.server = _Server(
+        self.server = QuietServer(
             uvicorn.Config(
                 self.dashboard.app,
                 host=HOST,
