@@ -27,6 +27,10 @@ class Version:
     def version(self) -> str:
         return str(read_manifest(self.path)["version"])
 
+    @property
+    def threshold(self) -> float:
+        return float(read_manifest(self.path)["threshold"])
+
 
 def train_version(out: Path, rows: int | None = None) -> Version:
     """A new version of the demo model (each training gets its own version string)."""

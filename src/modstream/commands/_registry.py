@@ -26,7 +26,7 @@ def following(args: argparse.Namespace) -> bool:
     """Whether the command follows the registry (flag, else ``MODSTREAM_REGISTRY``)."""
     from modstream.settings import RegistrySettings
 
-    return bool(args.registry) if args.registry is not None else RegistrySettings().registry
+    return bool(args.registry) if args.registry is not None else RegistrySettings().follow
 
 
 def registry_link(args: argparse.Namespace, client_config: dict[str, str], initial: Any) -> Any:
@@ -44,3 +44,39 @@ def registry_link(args: argparse.Namespace, client_config: dict[str, str], initi
         client_config, kind="serve", initial=initial, models_topic=topic, model_name=name
     )
     return RegistryLink(followed, RegistryAdmin(Registry(client_config, topic), name))
+
+
+def add_answer_args(parser: argparse.ArgumentParser) -> None:
+    """The worker's shadow topic and keep/review/remove policy flags."""
+    group = parser.add_argument_group("roles and policy (docs/models.md)")
+    add = group.add_argument
+    add("--shadow-topic", help="the shadow's answers (default <output-topic>.shadow)")
+    add("--policy-file", help="JSON policy, re-read when it changes (MODSTREAM_POLICY_FILE)")
+    add(
+        "--policies-topic",
+        help="compacted policies topic, followed live (MODSTREAM_POLICIES_TOPIC)",
+    )
+    add("--review-topic", help="review-band comments with reasons (default <output-topic>.review)")
+
+
+def with_rollout_args(settings: Any, args: argparse.Namespace) -> Any:
+    """``settings`` (a ``StreamSettings``) with the registry and policy flags that were given."""
+    registry = {
+        "follow": args.registry,
+        "models_topic": args.models_topic,
+        "model_name": args.model_name,
+        "shadow_topic": args.shadow_topic,
+    }
+    policy = {
+        "policy_file": args.policy_file,
+        "policies_topic": args.policies_topic,
+        "review_topic": args.review_topic,
+    }
+    given = {k: v for k, v in registry.items() if v is not None}
+    chosen = {k: v for k, v in policy.items() if v is not None}
+    return settings.model_copy(
+        update={
+            "registry_settings": settings.registry_settings.model_copy(update=given),
+            "policy_settings": settings.policy_settings.model_copy(update=chosen),
+        }
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from modstream.commands._registry import add_answer_args, add_follow_args, with_rollout_args
 from modstream.errors import InvalidInput
 from modstream.settings import defaults
 
@@ -15,6 +16,7 @@ EPILOG = f"""\
 examples:
   modstream broker --port {defaults.BROKER_PORT} &
   modstream stream --model models/default --input-topic comments --output-topic predictions
+  modstream stream --registry --input-topic comments --output-topic predictions  # follow models
   modstream stream --model models/default --bootstrap-servers kafka:9092 \\
       --input-topic comments --output-topic predictions --group moderation --workers 2 \\
       --kafka-config security.protocol=SASL_SSL --kafka-config sasl.mechanism=PLAIN \\
@@ -95,6 +97,8 @@ def register(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="any librdkafka property, repeatable (SASL, TLS, timeouts)",
     )
+    add_follow_args(parser, connection=False)
+    add_answer_args(parser)
     parser.set_defaults(func=_run)
 
 
@@ -114,7 +118,11 @@ def settings_from_args(args: argparse.Namespace) -> StreamSettings:
     settings = StreamSettings.model_validate(
         {**base.model_dump(), **updates, "kafka_config": kafka}
     )
-    for name in ("model", "input_topic", "output_topic"):
+    settings = with_rollout_args(settings, args)
+    required: tuple[str, ...] = ("input_topic", "output_topic")
+    if not settings.registry_settings.follow:  # following the registry, --model is optional
+        required = ("model", *required)
+    for name in required:
         if not getattr(settings, name):
             flag = "--" + name.replace("_", "-")
             raise InvalidInput(f"{flag} is required (or set MODSTREAM_{name.upper()})")

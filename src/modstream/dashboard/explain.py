@@ -16,6 +16,7 @@ from typing import Any
 from modstream.dashboard.feeds import Comment
 from modstream.dataplane import DataPlane
 from modstream.model.explain import Contribution
+from modstream.policy import reasons
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +26,7 @@ TOP = 6
 
 def plain_reasons(contributions: list[Contribution], top: int = TOP) -> list[dict[str, Any]]:
     """Merge pushes of the same words (as n-gram and by spelling); strongest first."""
-    merged: dict[str, float] = {}
-    for c in contributions:
-        merged[c.feature] = merged.get(c.feature, 0.0) + c.weight
-    strongest = sorted(merged.items(), key=lambda item: -abs(item[1]))[:top]
-    return [
-        {"text": text, "push": round(weight, 4), "towards": "removal" if weight > 0 else "keeping"}
-        for text, weight in strongest
-        if weight != 0.0
-    ]
+    return reasons.plain_reasons(contributions, top)
 
 
 class Explainer:

@@ -17,12 +17,20 @@ from typing import Any
 from modstream.errors import InvalidInput, ModstreamError
 from modstream.policy.rules import Policy, Thresholds
 from modstream.registry.table import Config, TableFollower, append, create_topic, read_table
+from modstream.settings.policy import PolicySettings
 
 log = logging.getLogger(__name__)
 
 TOPIC_CONFIG = {"cleanup.policy": "compact"}
 
-__all__ = ["FilePolicy", "StaticPolicy", "TopicPolicy", "read_policies", "write_policy"]
+__all__ = [
+    "FilePolicy",
+    "StaticPolicy",
+    "TopicPolicy",
+    "policy_source",
+    "read_policies",
+    "write_policy",
+]
 
 
 class StaticPolicy:
@@ -128,3 +136,20 @@ def write_policy(config: Config, topic: str, community: str, rule: Thresholds | 
     create_topic(config, topic, TOPIC_CONFIG)
     value = json.dumps(rule.to_dict()).encode() if rule is not None else None
     append(config, topic, community, value)
+
+
+def policy_source(
+    settings: PolicySettings, client_config: Config, startup_timeout: float = 30.0
+) -> StaticPolicy | FilePolicy | TopicPolicy:
+    """The live policy the settings name: the file, else the topic, else the models' own."""
+    if settings.policy_file is not None:
+        return FilePolicy(settings.policy_file)
+    if settings.policies_topic:
+        source = TopicPolicy(client_config, settings.policies_topic)
+        if not source.wait_caught_up(startup_timeout):
+            log.warning(
+                "policies topic %s not read yet: deciding with the models' thresholds",
+                settings.policies_topic,
+            )
+        return source
+    return StaticPolicy()

@@ -1,6 +1,8 @@
 """Settings of the model registry: its topic, the model followed, the artifact store.
 
 ``MODSTREAM_REGISTRY`` (``true``: workers and servers follow the registry),
+``MODSTREAM_SHADOW_TOPIC`` (where a worker writes the shadow's answers; default
+``<output-topic>.shadow``),
 ``MODSTREAM_MODELS_TOPIC`` (default ``modstream-models``; its history is
 ``<topic>.history``), ``MODSTREAM_MODEL_NAME`` (the model a worker or server follows,
 default ``moderation``), ``MODSTREAM_REGISTRY_STORE`` (directory ``publish`` copies
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODELS_TOPIC = "modstream-models"
@@ -29,7 +31,10 @@ class RegistrySettings(BaseSettings):
         env_prefix="MODSTREAM_", extra="ignore", populate_by_name=True
     )
 
-    registry: bool = False
+    follow: bool = Field(
+        default=False, validation_alias=AliasChoices("MODSTREAM_REGISTRY", "follow")
+    )
+    shadow_topic: str | None = None
     models_topic: str = Field(default=DEFAULT_MODELS_TOPIC, min_length=1)
     model_name: str = Field(default=DEFAULT_MODEL_NAME, min_length=1)
     registry_store: Path | None = None

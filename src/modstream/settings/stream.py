@@ -14,6 +14,8 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from modstream.settings import defaults
+from modstream.settings.policy import PolicySettings
+from modstream.settings.registry import RegistrySettings
 
 
 def _alias(field: str, *seldon: str) -> AliasChoices:
@@ -62,6 +64,9 @@ class StreamSettings(BaseSettings):
     metrics_host: str = defaults.HOST
     exactly_once: bool = False
     kafka_config: dict[str, str] = Field(default_factory=dict)
+    # Model roles from the registry, the keep/review/remove policy (docs/models.md).
+    registry_settings: RegistrySettings = Field(default_factory=RegistrySettings)
+    policy_settings: PolicySettings = Field(default_factory=PolicySettings)
     security_protocol: str | None = Field(
         default=None, validation_alias=_alias("security_protocol", "KAFKA_SECURITY_PROTOCOL")
     )

@@ -31,6 +31,7 @@ MODEL_ROLE = "modstream.model.role"
 MODEL_THRESHOLD = "modstream.model.threshold"
 TEXT_CHARS = "modstream.text.chars"
 TEXT_OOV = "modstream.text.oov"
+DECISION = "modstream.decision"  # keep | review | remove: the strongest over the record's texts
 
 
 def source_headers(message: Message) -> Headers:

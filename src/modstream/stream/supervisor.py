@@ -16,25 +16,14 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from modstream.registry.instance import worker_answering, worker_plane
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
-from modstream.stream.scoring import Scorer
 from modstream.stream.worker import StreamWorker
 
 log = logging.getLogger(__name__)
 
 RESTART_DELAY = 2.0
-
-
-def build_dataplane(settings: StreamSettings) -> Scorer:
-    """Load the model and the data plane the worker scores through."""
-    from modstream.dataplane import DataPlane
-    from modstream.errors import InvalidInput
-    from modstream.model import load_model
-
-    if not settings.model:
-        raise InvalidInput("no model: pass --model DIR or set MODSTREAM_MODEL")
-    return DataPlane(load_model(settings.model))
 
 
 def stop_on_signals(stop: threading.Event) -> None:
@@ -62,8 +51,13 @@ def run_worker(
         metrics.serve(
             port, settings.metrics_host, ready=lambda: worker is not None and worker.ready
         )
-    worker = StreamWorker(settings, build_dataplane(settings), index=index)
-    worker.run(stop)
+    # The data plane: the --model, or the registry's models followed live (docs/models.md).
+    plane, unfollow = worker_plane(settings, index)
+    try:
+        worker = StreamWorker(settings, plane, index=index, answering=worker_answering(settings))
+        worker.run(stop)
+    finally:
+        unfollow()
     return 0
 
 

@@ -16,17 +16,20 @@ import time
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
 from modstream.errors import InvalidInput, PayloadTooLarge
-from modstream.facts import Scores
 from modstream.model.reference import TextProfiles
+from modstream.policy.source import StaticPolicy
+from modstream.registry.answers import Answer, ModelScorer
+from modstream.registry.instance import shadow_topic
+from modstream.registry.outputs import Answering, answer_headers, request_id_of
 from modstream.settings import StreamSettings
 from modstream.stream import headers as h
 from modstream.stream import metrics
 from modstream.stream.checkpoint import BatchNotCommitted, Checkpoint
 from modstream.stream.clients import ClientFactory, RateLimitedLog, discard
-from modstream.stream.codec import Decoded, decode_value, record_id
+from modstream.stream.codec import Decoded, decode_value
 from modstream.stream.deadletter import DeadLetter
 from modstream.stream.metrics import StageClock
-from modstream.stream.scoring import Outcome, Scorer, score_records
+from modstream.stream.scoring import Outcome
 
 log = logging.getLogger(__name__)
 # How long an idle worker blocks for the first record (also its reaction time to stop).
@@ -38,7 +41,14 @@ MAX_BACKOFF = 5.0
 class StreamWorker:
     """One consumer-group member: ``run(stop)`` processes micro-batches until ``stop`` is set."""
 
-    def __init__(self, settings: StreamSettings, plane: Scorer, *, index: int = 0) -> None:
+    def __init__(
+        self,
+        settings: StreamSettings,
+        plane: ModelScorer,
+        *,
+        index: int = 0,
+        answering: Answering | None = None,
+    ) -> None:
         if not settings.input_topic or not settings.output_topic:
             raise InvalidInput("the worker needs an input topic and an output topic")
         self.settings = settings
@@ -47,6 +57,8 @@ class StreamWorker:
         self.plane = plane
         self._profiles = TextProfiles(plane)  # drift inputs for the monitor, per version
         self.index = index
+        # Model roles (champion, canary, shadow) and the keep/review/remove policy.
+        self.answering = answering or Answering(StaticPolicy(), shadow_topic(settings), None)
         self._errors = RateLimitedLog()
         self.clients = ClientFactory(settings, index, self._errors)
         self.consumer: Consumer | None = None
@@ -180,7 +192,7 @@ class StreamWorker:
         self._consumed.inc(len(records))
         outcomes = [self._decode(m) for m in records]
         clock.lap("decode")
-        answers = self.score_batch(outcomes)
+        answers = self.score_batch(records, outcomes)
         clock.lap("score")
         for message, outcome, answer in zip(records, outcomes, answers, strict=True):
             self.write(checkpoint, message, outcome, answer)
@@ -219,16 +231,19 @@ class StreamWorker:
         except Exception as exc:
             return exc
 
-    def score_batch(self, outcomes: list[Outcome]) -> list[Scores | BaseException]:
-        """Each record's scores, or why it has none: the one place a batch is scored."""
-        return score_records(self.plane, outcomes)
+    def score_batch(
+        self, records: list[Message], outcomes: list[Outcome]
+    ) -> list[Answer | BaseException]:
+        """Each record's answer, or why it has none: the one place a batch is scored (with
+        the model set of the batch's start: champion or canary per comment, the shadow)."""
+        return self.answering.answer(self.plane, records, outcomes)
 
     def write(
         self,
         checkpoint: Checkpoint,
         message: Message,
         outcome: Outcome,
-        answer: Scores | BaseException,
+        answer: Answer | BaseException,
     ) -> None:
         """Produce the output of one record: its answer, or the record to the dead-letter topic."""
         error: BaseException | None
@@ -242,26 +257,40 @@ class StreamWorker:
             metrics.DEAD_LETTERED.labels(failure.reason).inc()
 
     def _write_answer(
-        self, checkpoint: Checkpoint, message: Message, decoded: Decoded, scores: Scores
+        self, checkpoint: Checkpoint, message: Message, decoded: Decoded, answer: Answer
     ) -> BaseException | None:
-        """Produce the answer; returns why it could not be (the record then is dead-lettered).
+        """Produce the answer (and its shadow and review records); returns why it could not
+        be (the record then is dead-lettered).
 
-        The response id is the request's own, else the record key; the model headers name
-        the model that produced these scores.
+        The response id is the request's own, else the record key; the headers name the
+        model that produced these scores, its role, threshold and the decision.
         """
-        key = message.key()
+        key = h.raw(message.key())
+        request_id = request_id_of(decoded, key)
         try:
-            value = decoded.encode(scores, request_id=record_id(h.raw(key)))
+            value = decoded.encode(answer.scores, request_id=request_id, extra_tags=answer.tags())
+            extras = self.answering.extras(
+                self.plane, message, decoded, answer, request_id, self._text_headers
+            )
         except Exception as exc:  # an encoding bug must not poison the batch
             return exc
-        headers = h.source_headers(message) + h.model_headers(scores.model)
-        headers += h.text_headers(decoded.texts, self._profiles.get(scores.model.version))
+        headers = h.source_headers(message) + answer_headers(answer)
+        headers += self._text_headers(decoded, answer)
         try:
-            checkpoint.produce(self.output_topic, key=h.raw(key), value=value, headers=headers)
+            checkpoint.produce(self.output_topic, key=key, value=value, headers=headers)
         except PayloadTooLarge as exc:
             return exc
         self._produced.inc()
+        for extra in extras:
+            try:
+                checkpoint.produce(extra.topic, key=key, value=extra.value, headers=extra.headers)
+            except PayloadTooLarge as exc:  # the answer went out; only this copy is lost
+                log.warning("%s not written for %s: %s", extra.topic, request_id, exc)
         return None
+
+    def _text_headers(self, decoded: Decoded, answer: Answer) -> h.Headers:
+        """Each text's length and out-of-vocabulary share for the answering version."""
+        return h.text_headers(decoded.texts, self._profiles.get(answer.scores.model.version))
 
     def _recover(self, checkpoint: Checkpoint, exc: BatchNotCommitted, size: int) -> None:
         """Rewind a batch that was not committed; replace the producer only if it is broken."""
