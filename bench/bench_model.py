@@ -5,6 +5,7 @@ and held-out quality of the two presets.
     python bench/bench_model.py train100k    [--data CSV]
     python bench/bench_model.py score1gb     [--data CSV] [--size-gb 1.0]
     python bench/bench_model.py quality      [--data CSV]
+    python bench/bench_model.py command      [--data CSV] [--rows 40000] [--repeats 3]
 
 Each prints a markdown section (paste into BENCHMARKS.md). Throughput runs in one process
 with BLAS/OpenMP limited to one thread.
@@ -189,6 +190,53 @@ def score1gb(data: Path, size_gb: float) -> None:
     print(f"| {q(0.1):.0f} MB | {q(0.5):.0f} MB | {q(0.9):.0f} MB | {rss.max():.0f} MB |")
 
 
+def _article_rate(ds: object, repeats: int) -> float:
+    from threadpoolctl import threadpool_limits
+
+    from modstream.model import train_model
+
+    article = train_model(ds, "article", n_jobs=1)  # type: ignore[arg-type]
+    texts = ds.texts  # type: ignore[attr-defined]
+    with threadpool_limits(1):
+        article.predict_proba(texts[:500])
+        return _rate(lambda: article.predict_proba(texts), len(texts), repeats)
+
+
+def command(data: Path, rows: int, repeats: int) -> None:
+    """Wall time of the whole ``modstream predict --data`` process (start-up, reading,
+    repairing, scoring, writing) against the article pipeline's in-process batch speed."""
+    from modstream.datasets import read_dataset
+    from modstream.model import save_model, train_model
+
+    ds = read_dataset(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = save_model(train_model(ds, "default", n_jobs=2), Path(tmp) / "m")
+        csv = Path(tmp) / "big.csv"
+        n = _repeat_csv(data, csv, rows)
+        cmd = [sys.executable, "-m", "modstream", "predict", "--model", str(model_dir)]
+        cmd += ["--data", str(csv), "--output", f"{tmp}/scores.jsonl"]
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        loads = [os.getloadavg()[0]]
+        walls = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, env=env, stderr=subprocess.DEVNULL)
+            walls.append(time.perf_counter() - start)
+        article = _article_rate(ds, repeats)
+        loads.append(os.getloadavg()[0])
+    whole = n / statistics.median(walls)
+    print(
+        f"### Whole-command scoring: `modstream predict --data` on {n:,} comments\n\n"
+        f"`python bench/bench_model.py command` on {machine()}; {data.name} repeated, default "
+        f"preset, median of {repeats} runs, start-up included; one-minute load "
+        f"{loads[0]:.1f} before, {loads[1]:.1f} after.\n"
+    )
+    print("| what | comments/s |\n|---|---:|")
+    print(f"| `modstream predict --data … --output …`, whole process | {whole:,.0f} |")
+    print(f"| article pipeline, in-process batch, one thread | {article:,.0f} |")
+    print(f"| ratio | {whole / article:.2f}× |")
+
+
 def _cell(scores: list[dict], key: str) -> str:
     values = [s[key] for s in scores]
     return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
@@ -226,10 +274,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["throughput", "train100k", "score1gb", "quality"])
+    parser.add_argument(
+        "what", choices=["throughput", "train100k", "score1gb", "quality", "command"]
+    )
     parser.add_argument("--data", type=Path, default=DEV)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size-gb", type=float, default=1.0)
+    parser.add_argument("--rows", type=int, default=40_000)
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"no data at {args.data}; pass --data")
@@ -237,6 +288,8 @@ def main() -> None:
         throughput(args.data, args.repeats)
     elif args.what == "train100k":
         train100k(args.data)
+    elif args.what == "command":
+        command(args.data, args.rows, args.repeats)
     elif args.what == "score1gb":
         score1gb(args.data, args.size_gb)
     else:

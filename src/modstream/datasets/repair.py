@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import ftfy
-
 _BOILERPLATE = re.compile(
     r"your (?:submission|comment) has been removed"
     r"|this (?:submission|comment) has been (?:automatically )?removed"
@@ -22,6 +20,8 @@ def repair_text(value: object) -> str:
     text = "" if value is None else str(value)
     if text.isascii():
         return text
+    import ftfy  # only files with non-ASCII text pay for importing it
+
     return ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
 
 

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from modstream.text import wordgrams
 from modstream.text.base import as_texts
 from modstream.text.charngrams import WordCharTfidf
 from modstream.text.lemmas import LemmaTokenTransformer
@@ -183,12 +184,20 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """The feature matrix of ``analyzed`` rows under the fitted blocks."""
         parts: list[sp.csr_matrix] = []
         if self.word_ is not None:
-            parts.append(self.word_.transform(analyzed.part("tokens")))
+            parts.append(self._word_matrix(analyzed.part("tokens")))
         if self.char_ is not None:
             parts.append(self.char_.transform(analyzed.part("words")))
         if self.shape_ is not None:
             parts.append(self.shape_.scale(analyzed.part("shapes")))
         return _stack(parts)
+
+    def _word_matrix(self, tokens: np.ndarray) -> sp.csr_matrix:
+        """``word_.transform(tokens)``, bit for bit, without building unknown n-grams."""
+        assert self.word_ is not None
+        weighting = getattr(self, "_word_weighting", None)
+        if weighting is None or weighting.idf_ is not self.word_.idf_:
+            weighting = self._word_weighting = wordgrams.weighting(self.word_)
+        return wordgrams.fast_transform(self.word_, weighting, tokens)
 
     def block_widths(self) -> dict[str, int]:
         """Columns of each fitted block, in column order."""

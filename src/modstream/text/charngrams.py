@@ -134,14 +134,21 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return hit
 
     def transform(self, X: Iterable[Sequence[str]]) -> sp.csr_matrix:
-        cols: list[np.ndarray] = []
+        """Counts are (documents × distinct words) @ (distinct words × n-grams): the only
+        per-word Python work is one dictionary lookup; the sums run in sparse C code."""
+        distinct: dict[str, int] = {}
+        word_columns: list[int] = []
         lengths: list[int] = []
-        lookup = self._word_indices
         for tokens in X:
-            parts = [lookup(word) for word in tokens]
-            cols.extend(parts)
-            lengths.append(sum(p.shape[0] for p in parts))
-        return self._weigh(_count_matrix(cols, lengths, len(self.vocabulary_)))
+            ids = [distinct.setdefault(word, len(distinct)) for word in tokens]
+            word_columns.extend(ids)
+            lengths.append(len(ids))
+        words = _count_matrix([np.asarray(word_columns, np.int64)], lengths, len(distinct))
+        grams = [self._word_indices(word) for word in distinct]
+        spelled = _count_matrix(grams, [g.shape[0] for g in grams], len(self.vocabulary_))
+        counts = sp.csr_matrix(words @ spelled)
+        counts.sort_indices()
+        return self._weigh(counts)
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)

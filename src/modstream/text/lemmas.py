@@ -24,6 +24,9 @@ _TOKEN = re.compile(
 )
 
 
+_URL_STARTS = ("http://", "https://", "www.")
+
+
 @lru_cache(maxsize=1)
 def lemma_table() -> dict[str, str]:
     """The English lookup-lemma table of ``spacy-lookups-data``, lower-cased."""
@@ -37,14 +40,13 @@ def lemma_table() -> dict[str, str]:
 
 def lemmatize(text: str, table: dict[str, str]) -> list[str]:
     """Lower-cased lemmas of ``text``; each URL becomes one ``URL`` token."""
-    out: list[str] = []
-    for word in _TOKEN.findall(text.lower()):
-        if word.startswith(("http://", "https://", "www.")):
-            out.append(URL_TOKEN)
-        else:
-            word = word.replace("\u2019", "'")
-            out.append(table.get(word, word))
-    return out
+    text = text.lower()
+    if "\u2019" in text:  # the typographic apostrophe spells the same word as "'"
+        text = text.replace("\u2019", "'")
+    words = _TOKEN.findall(text)
+    if "http" in text or "www." in text:
+        return [URL_TOKEN if w.startswith(_URL_STARTS) else table.get(w, w) for w in words]
+    return list(map(table.get, words, words))
 
 
 class LemmaTokenTransformer(TextTransformer):
