@@ -173,3 +173,26 @@ def test_train_writes_a_self_contained_report(demo_csv: Path, tmp_path: Path) ->
     html = report.read_text()
     assert "Algorithm comparison" in html and "data:image/png;base64," in html
     assert "<script src=" not in html and 'href="http' not in html
+
+
+LONG = "the sample size in this study seems small " + "lol wake up sheeple " * 20
+
+
+def _predict_json(model_dir: Path, *flags: str) -> dict:
+    result = run("predict", "--model", str(model_dir), "--json", *flags, LONG)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_predict_and_the_rest_server_agree_on_a_text_over_the_limit(trained: Path) -> None:
+    import httpx
+
+    from tests.integration.serve_fixtures import running_server
+
+    cut = _predict_json(trained, "--max-text-chars", "40")
+    whole = _predict_json(trained, "--max-text-chars", str(len(LONG)))
+    assert cut["removed_probability"] != whole["removed_probability"]
+    for server in running_server(trained, "--max-text-chars", "40"):
+        body = {"data": {"ndarray": [LONG]}}
+        reply = httpx.post(f"{server.url}/api/v1.0/predictions", json=body, timeout=30).json()
+        assert reply["data"]["ndarray"][0][1] == cut["removed_probability"]

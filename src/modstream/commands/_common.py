@@ -8,7 +8,9 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from modstream.dataplane import DataPlane
     from modstream.datasets import Dataset
+    from modstream.model import TextModel
 
 
 def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
@@ -36,6 +38,26 @@ def add_data_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> No
         "--encoding", default="auto", help="file encoding (default: UTF-8, else Latin-1)"
     )
     group.add_argument("--sha256", help="expected SHA-256 of the file or download")
+
+
+def add_text_limit_arg(parser: argparse.ArgumentParser) -> None:
+    """``--max-text-chars``: the same cut the servers and the stream worker apply."""
+    parser.add_argument(
+        "--max-text-chars",
+        type=int,
+        metavar="N",
+        help="texts are cut at this length before scoring, as `serve` and `stream` cut them "
+        "(default: MODSTREAM_MAX_TEXT_CHARS, else 100000)",
+    )
+
+
+def data_plane(model: TextModel, args: argparse.Namespace) -> DataPlane:
+    """The data plane the command scores through, with the serving text limit."""
+    from modstream.dataplane import DataPlane
+    from modstream.settings.serve import ServeSettings
+
+    limit = args.max_text_chars or ServeSettings().max_text_chars
+    return DataPlane(model, max_text_chars=limit)
 
 
 def load_labelled(args: argparse.Namespace, progress: Progress) -> Dataset:

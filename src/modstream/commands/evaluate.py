@@ -6,7 +6,13 @@ import argparse
 import json
 from typing import Any
 
-from modstream.commands._common import Progress, add_data_args, load_labelled
+from modstream.commands._common import (
+    Progress,
+    add_data_args,
+    add_text_limit_arg,
+    data_plane,
+    load_labelled,
+)
 
 
 def register(sub: Any) -> None:
@@ -20,6 +26,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--model", required=True, help="model artifact directory")
     add_data_args(parser)
+    add_text_limit_arg(parser)
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(func=_run)
 
@@ -49,10 +56,15 @@ def _run(args: argparse.Namespace) -> int:
     from modstream.model import load_model
     from modstream.model.metrics import evaluate_scores
 
-    model = load_model(args.model)
+    plane = data_plane(load_model(args.model), args)
     data = load_labelled(args, Progress(quiet=args.json))
-    p_removed = model.predict_proba(data.texts)[:, 1]
-    metrics = evaluate_scores(np.asarray(data.labels), p_removed, model.threshold)
-    metrics["model"] = {"name": model.name, "version": model.version, "preset": model.preset}
+    scores = plane.score(data.texts)
+    metrics = evaluate_scores(np.asarray(data.labels), scores.p_removed, scores.model.threshold)
+    metrics["model"] = {
+        "name": scores.model.name,
+        "version": scores.model.version,
+        "preset": scores.model.preset,
+    }
+    metrics["texts_cut"] = len(scores.truncated)
     print(json.dumps(metrics, indent=2) if args.json else format_metrics(metrics))
     return 0

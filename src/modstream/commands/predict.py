@@ -7,8 +7,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from modstream.commands._common import add_text_limit_arg, data_plane
+
 if TYPE_CHECKING:
-    from modstream.model import TextModel
+    from modstream.dataplane import DataPlane
 
 EPILOG = """examples:
   modstream predict --model models/rscience "This is an input" "lol who cares"
@@ -43,6 +45,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--encoding", default="auto", help="encoding of --data")
     parser.add_argument("--output", help="JSONL file for --data scores ('-' for stdout)")
     parser.add_argument("--chunk-rows", type=int, default=2048, help="rows per batch for --data")
+    add_text_limit_arg(parser)
     parser.set_defaults(func=_run)
 
 
@@ -52,14 +55,20 @@ def _texts(args: argparse.Namespace) -> list[str]:
     return list(args.texts)
 
 
-def _print_text(model: TextModel, text: str, args: argparse.Namespace) -> None:
+def _print_text(plane: DataPlane, text: str, args: argparse.Namespace) -> None:
     if args.trace:
-        trace = model.trace(text, top=args.top)
+        trace = plane.trace(text, top=args.top)
         print(json.dumps(trace, ensure_ascii=False) if args.json else _format_trace(trace))
         return
-    p = float(model.predict_proba([text])[0, 1])
-    label = int(p >= model.threshold)
-    contributions = model.explain([text], top=args.top)[0] if args.explain else []
+    scores = plane.score([text])
+    p = float(scores.p_removed[0])
+    label = int(p >= scores.model.threshold)
+    if scores.truncated:
+        print(
+            f"note: text cut from {len(text):,} to {scores.text_limit:,} characters",
+            file=sys.stderr,
+        )
+    contributions = plane.explain([text], top=args.top)[0] if args.explain else []
     if args.json:
         out: dict[str, Any] = {"text": text, "removed_probability": p, "removed": label}
         if args.explain:
@@ -91,23 +100,24 @@ def _run(args: argparse.Namespace) -> int:
     from modstream.model import load_model
     from modstream.model.scoring import score_file
 
-    model = load_model(args.model)
+    plane = data_plane(load_model(args.model), args)
     if args.data:
         if not args.output:
             raise SystemExit("modstream predict: error: --data needs --output FILE.jsonl")
-        rows = score_file(
-            model,
+        rows, cut = score_file(
+            plane,
             args.data,
             args.output,
             text_column=args.text_column,
             encoding=args.encoding,
             chunk_rows=args.chunk_rows,
         )
-        print(f"scored {rows:,} rows into {args.output}", file=sys.stderr)
+        note = f" ({cut:,} cut at {plane.max_text_chars:,} characters)" if cut else ""
+        print(f"scored {rows:,} rows into {args.output}{note}", file=sys.stderr)
         return 0
     texts = _texts(args)
     if not texts:
         raise SystemExit("modstream predict: error: give texts, '-' for stdin, or --data")
     for text in texts:
-        _print_text(model, text, args)
+        _print_text(plane, text, args)
     return 0

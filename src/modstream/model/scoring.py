@@ -1,4 +1,8 @@
-"""Scoring a whole file in chunks: bounded memory, progress bar, JSONL in input order."""
+"""Scoring a whole file in chunks: bounded memory, progress bar, JSONL in input order.
+
+Every chunk goes through the data plane, so a file is scored exactly as the servers and the
+stream worker would score the same texts (truncation included).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,20 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING
 
+import numpy as np
 from tqdm import tqdm
 
 from modstream.datasets import iter_text_chunks
-from modstream.model.textmodel import TextModel
+from modstream.facts import Scores
+
+if TYPE_CHECKING:
+    from modstream.dataplane import DataPlane
 
 
 def score_file(
-    model: TextModel,
+    plane: DataPlane,
     source: str | Path,
     output: str | Path,
     *,
@@ -23,9 +31,12 @@ def score_file(
     encoding: str = "auto",
     chunk_rows: int = 2048,
     progress: bool = True,
-) -> int:
-    """Write ``{"row", "removed_probability", "removed"}`` per input row; return the row count."""
-    row = 0
+) -> tuple[int, int]:
+    """Write ``{"row", "removed_probability", "removed"}`` per input row.
+
+    Returns the row count and how many texts were cut at the plane's text limit.
+    """
+    row = truncated = 0
     with ExitStack() as stack:
         out = (
             sys.stdout
@@ -36,18 +47,32 @@ def score_file(
         for texts in iter_text_chunks(
             source, text_column=text_column, encoding=encoding, chunk_rows=chunk_rows
         ):
-            row = _write_chunk(model, texts, row, out)
+            scores = plane.score(texts)
+            out.write(jsonl_lines(row, scores.p_removed, _labels(scores)))
+            row += len(texts)
+            truncated += len(scores.truncated)
             bar.update(len(texts))
-    return row
+    return row, truncated
 
 
-def _write_chunk(model: TextModel, texts: list[str], first_row: int, out: IO[str]) -> int:
-    p_removed = model.predict_proba(texts)[:, 1]
-    labels = model.labels(p_removed)
-    lines = [
-        json.dumps({"row": first_row + i, "removed_probability": float(p), "removed": int(y)})
-        for i, (p, y) in enumerate(zip(p_removed, labels, strict=True))
-    ]
-    if lines:
-        out.write("\n".join(lines) + "\n")
-    return first_row + len(texts)
+def _labels(scores: Scores) -> np.ndarray:
+    return (scores.p_removed >= scores.model.threshold).astype(int)
+
+
+def jsonl_lines(first_row: int, p_removed: np.ndarray, labels: np.ndarray) -> str:
+    """The JSON lines of a chunk, exactly as ``json.dumps`` writes each row's object.
+
+    Formatting finite floats with ``repr`` is what ``json.dumps`` does, without building
+    a dict and running the encoder per row.
+    """
+    rows = range(first_row, first_row + len(p_removed))
+    if not np.isfinite(p_removed).all():
+        objects = zip(rows, p_removed.tolist(), labels.tolist(), strict=True)
+        return "".join(
+            json.dumps({"row": r, "removed_probability": p, "removed": y}) + "\n"
+            for r, p, y in objects
+        )
+    return "".join(
+        f'{{"row": {r}, "removed_probability": {p!r}, "removed": {y}}}\n'
+        for r, p, y in zip(rows, p_removed.tolist(), labels.tolist(), strict=True)
+    )

@@ -1,0 +1,67 @@
+"""The fast prediction paths compute exactly what the straightforward ones do."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from modstream.model.features import word_vectorizer
+from modstream.model.scoring import jsonl_lines
+from modstream.text import wordgrams
+from modstream.text.charngrams import WordCharTfidf, _count_matrix
+from modstream.text.lemmas import LemmaTokenTransformer
+
+DOCS = [
+    ["the", "mice", "were", "given", "the", "dose"],
+    ["the", "the", "the"],
+    [],
+    ["source", "trust", "me", "bro", "URL"],
+    ["mice", "were", "given", "the", "mice", "were", "given"],
+    ["unseen", "words", "only"],
+]
+
+
+def _same(a: object, b: object) -> None:
+    a, b = a.tocsr(), b.tocsr()  # type: ignore[attr-defined]
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(a, part), getattr(b, part))
+
+
+@pytest.mark.parametrize("ngrams", [(1, 1), (1, 2), (1, 3), (2, 3)])
+def test_word_ngrams_are_bit_for_bit_scikit_learns(ngrams: tuple[int, int]) -> None:
+    for sublinear in (False, True):
+        vec = word_vectorizer(ngrams, None, sublinear).fit(DOCS[:2] + DOCS[3:5])
+        fast = wordgrams.fast_transform(vec, wordgrams.weighting(vec), DOCS)
+        _same(fast, vec.transform(DOCS))
+
+
+def test_char_ngrams_equal_the_sum_of_each_words_ngrams() -> None:
+    vec = WordCharTfidf(ngram_range=(1, 4), min_df=1).fit([d[:4] for d in DOCS if d])
+    per_doc = [
+        np.concatenate([vec._word_indices(w) for w in d] or [np.empty(0, np.int32)]) for d in DOCS
+    ]
+    counts = _count_matrix(per_doc, [len(c) for c in per_doc], len(vec.vocabulary_))
+    _same(vec.transform(DOCS), vec._weigh(counts))
+    assert vec.transform([[]]).nnz == 0
+
+
+def test_typographic_apostrophes_and_links_tokenize_as_before() -> None:
+    lemmas = LemmaTokenTransformer().fit([])
+    assert lemmas.transform(["Don’t see www.x.org"])[0] == ["don't", "see", "URL"]
+    assert lemmas.transform(["HTTPS://a.b/c mice"])[0] == ["URL", "mouse"]
+
+
+def test_jsonl_lines_are_what_json_dumps_writes() -> None:
+    p = np.array([0.1, 1 / 3, 2.5e-17, 1.0, 0.0])
+    labels = (p >= 0.3).astype(int)
+    expected = "".join(
+        json.dumps({"row": 7 + i, "removed_probability": float(v), "removed": int(y)}) + "\n"
+        for i, (v, y) in enumerate(zip(p, labels, strict=True))
+    )
+    assert jsonl_lines(7, p, labels) == expected
+    odd = np.array([np.nan, 0.5])
+    assert jsonl_lines(0, odd, np.array([0, 1])).splitlines()[0] == (
+        '{"row": 0, "removed_probability": NaN, "removed": 0}'
+    )
