@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn.model_selection import StratifiedKFold
 
 from modstream.datasets import Dataset, read_dataset
 from modstream.errors import DataError
 from modstream.model import TextModel, train_model
-from modstream.model.metrics import evaluate_scores
+from modstream.model.crossval import nested_scores, stratified_splits
+from modstream.model.explain import SHAPE_PUSH
+from modstream.model.presets import build_pipeline
 from modstream.model.threshold import choose_threshold
+from modstream.text.clean import clean_text
 from tests.conftest import DEV_CSV, needs_dev_data
 
 
@@ -30,9 +32,10 @@ def test_probabilities_are_rows_of_two_in_input_order(model: TextModel) -> None:
 def test_explanation_names_the_words_that_pushed(model: TextModel) -> None:
     [pushes] = model.explain(["wake up sheeple, they are lying to you"], top=5)
     assert len(pushes) == 5
-    assert all(c.kind in {"ngram", "characters"} for c in pushes)
+    assert all(c.kind in {"ngram", "characters", "shape"} for c in pushes)
     assert any("sheeple" in c.feature for c in pushes if c.weight > 0)
     assert [abs(c.weight) for c in pushes] == sorted((abs(c.weight) for c in pushes), reverse=True)
+    assert [c.feature for c in pushes if c.kind == "shape"] in ([], [SHAPE_PUSH])
 
 
 def test_trace_shows_every_stage(model: TextModel) -> None:
@@ -60,17 +63,14 @@ def test_training_needs_two_rows_per_class() -> None:
 
 
 def _cv_scores(data: Dataset, preset: str) -> tuple[float, float]:
-    """Mean held-out ROC AUC and F1 at the stored threshold, over 5 outer folds."""
-    aucs, f1s = [], []
-    folds = StratifiedKFold(5, shuffle=True, random_state=1).split(data.texts, data.labels)
-    for train_idx, test_idx in folds:
-        part = Dataset([data.texts[i] for i in train_idx], data.labels[train_idx], data.sha256)
-        model = train_model(part, preset, n_jobs=2)
-        p = model.predict_proba([data.texts[i] for i in test_idx])[:, 1]
-        scores = evaluate_scores(data.labels[test_idx], p, model.threshold)
-        aucs.append(scores["roc_auc"])
-        f1s.append(scores["f1"])
-    return float(np.mean(aucs)), float(np.mean(f1s))
+    """Mean held-out ROC AUC and F1 at the stored threshold, over 5 outer folds, each model
+    trained as ``modstream train`` trains it (threshold from its own inner folds)."""
+    pipeline = build_pipeline(preset)
+    features, classifier = pipeline.named_steps["features"], pipeline.named_steps["clf"]
+    analyzed = features.analyze([clean_text(t) for t in data.texts])
+    outer = stratified_splits(data.labels, 5, seed=1)
+    scores = nested_scores(features, classifier, analyzed, data.labels, outer, 5, n_jobs=2)
+    return float(np.mean([s["roc_auc"] for s in scores])), float(np.mean([s["f1"] for s in scores]))
 
 
 @needs_dev_data

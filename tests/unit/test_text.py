@@ -128,3 +128,24 @@ def test_a_named_spacy_pipeline_is_used(tmp_path: Path) -> None:
         ["The studies"]
     )[0]
     assert tokens == ["the", "studylemma"]
+
+
+def test_shape_columns_see_length_links_capitals_and_questions() -> None:
+    from modstream.text.shape import SHAPE_NAMES, ShapeFeatures
+
+    texts = [
+        "lol",
+        "The METHODS section? See https://doi.org/x and www.y.org for the data, 2 cohorts",
+        "a longer comment about the sample size and whether the effect held up",
+    ]
+    shape = ShapeFeatures().fit(texts)
+    rows = dict(zip(SHAPE_NAMES, shape.measure(texts).T, strict=True))
+    assert rows["length in characters"][0] < rows["length in characters"][2]
+    assert rows["number of links"].tolist() == [0.0, pytest.approx(np.log1p(2)), 0.0]
+    assert rows["asks a question"].tolist() == [0.0, 1.0, 0.0]
+    assert rows["share of capitals"][1] > rows["share of capitals"][2] == 0.0
+    scaled = shape.transform(texts).toarray()
+    assert (scaled >= 0).all()
+    np.testing.assert_allclose(scaled.mean(axis=0), shape.typical())
+    np.testing.assert_allclose(scaled.std(axis=0)[:2], 1.0)
+    assert shape.get_feature_names_out()[0] == "shape: length in characters"

@@ -3,8 +3,9 @@
 A feature's push is its tf-idf weight times its coefficient. Character n-grams are not
 readable one by one, so their pushes are handed back to the words they came from: each
 n-gram's push is split among the words of the comment in proportion to how often each
-word contains it. The result lists word n-grams (kind ``"ngram"``) and whole words
-scored through their spelling (kind ``"characters"``).
+word contains it. The result lists word n-grams (kind ``"ngram"``), whole words
+scored through their spelling (kind ``"characters"``) and, as one push, the comment's
+shape (kind ``"shape"``: its length, links, capitals and so on, against a typical comment).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from modstream.model.features import TextFeatures, whitespace_words
+
+SHAPE_PUSH = "comment shape (length, links, capitals, ...)"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,12 @@ def explain_rows(
     top: int,
 ) -> list[list[Contribution]]:
     """Per row of ``matrix`` (the features of ``cleaned``), the ``top`` strongest pushes."""
-    n_word = len(features.word_.vocabulary_) if features.word_ is not None else 0
+    widths = features.block_widths()
+    n_word = widths.get("word", 0)
+    first_shape = n_word + widths.get("char", 0)
+    typical_shape = 0.0
+    if features.shape_ is not None:
+        typical_shape = float(features.shape_.typical() @ coef[first_shape:])
     result: list[list[Contribution]] = []
     for row, text in enumerate(cleaned):
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -68,11 +76,14 @@ def explain_rows(
             for c, p in zip(cols.tolist(), pushes.tolist(), strict=True)
             if c < n_word
         ]
+        shape = float(pushes[cols >= first_shape].sum()) - typical_shape
+        if shape:
+            items.append(Contribution(SHAPE_PUSH, shape, "shape"))
         if features.char_ is not None:
             char_weights = {
                 c - n_word: p
                 for c, p in zip(cols.tolist(), pushes.tolist(), strict=True)
-                if c >= n_word
+                if n_word <= c < first_shape
             }
             words = whitespace_words([text])[0]
             items += [

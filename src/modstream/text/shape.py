@@ -2,8 +2,11 @@
 
 Tf-idf rows are normalised to unit length, so a linear model over n-grams cannot see how
 long a comment is or how it is written; on the r/science sample removed comments are
-about half as long as kept ones. These few dense columns give that back, standardised on
-the training rows so one regularisation strength suits them and the n-grams alike.
+about half as long as kept ones. These few dense columns give that back, each divided by
+its spread on the training rows, so one regularisation strength suits them and the
+n-grams alike. They are not centred: every measurement is non-negative, so count-based
+models (naive Bayes, chi²) can read them too, and for a linear model with an intercept
+centring would change nothing but the intercept.
 """
 
 from __future__ import annotations
@@ -22,17 +25,17 @@ _DIGIT = re.compile(r"\d")
 _LETTER = re.compile(r"[^\W\d_]")
 
 SHAPE_NAMES = (
-    "log characters",
-    "log words",
+    "length in characters",
+    "length in words",
     "has a link",
-    "log links",
-    "has a quote",
-    "digit share",
-    "capital share",
-    "has a question mark",
+    "number of links",
+    "quotes with >",
+    "share of digits",
+    "share of capitals",
+    "asks a question",
     "has an exclamation mark",
-    "has emphasis",
-    "has a double quote",
+    "uses *emphasis*",
+    "has double quotes",
 )
 
 
@@ -58,7 +61,7 @@ def shape_row(text: str) -> list[float]:
 
 
 class ShapeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Cleaned texts → standardised shape columns (sparse, ``weight`` × z-score)."""
+    """Cleaned texts → shape columns (sparse, ``weight`` × measurement / spread)."""
 
     def __init__(self, weight: float = 1.0) -> None:
         self.weight = weight
@@ -82,8 +85,12 @@ class ShapeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self.scale(self.measure(X))
 
     def scale(self, values: np.ndarray) -> sp.csr_matrix:
-        """Standardise measurements taken with ``measure``."""
-        return sp.csr_matrix(self.weight * (values - self.mean_) / self.scale_)
+        """Scale measurements taken with ``measure``."""
+        return sp.csr_matrix(self.weight * values / self.scale_)
+
+    def typical(self) -> np.ndarray:
+        """The scaled columns of an average training comment (explanations compare to it)."""
+        return np.asarray(self.weight * self.mean_ / self.scale_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray([f"shape:{name}" for name in SHAPE_NAMES], dtype=object)
+        return np.asarray([f"shape: {name}" for name in SHAPE_NAMES], dtype=object)
