@@ -35,7 +35,7 @@ from modstream.model.features import Analyzed, TextFeatures
 from modstream.model.presets import classifier_params, feature_params
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
-OLD_DEFAULT = {**feature_params("default"), "shape_weight": None}
+OLD_DEFAULT = feature_params("default")
 
 
 class NBWeighted(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -115,12 +115,12 @@ CANDIDATES = [
         lambda: LogisticRegression(**classifier_params("article")),
     ),
     Candidate(
-        "default preset (as shipped: + comment shape, w=1)",
+        "default preset (as shipped)",
         lambda: TextFeatures(**feature_params("default")),
         lambda: LogisticRegression(**classifier_params("default")),
     ),
-    Candidate("previous default preset", _default(), _lr()),
-    Candidate("previous default, C=0.5", _default(), _lr(C=0.5)),
+    Candidate("+ comment shape (w=1)", _default(shape_weight=1.0), _lr()),
+    Candidate("default, C=0.5", _default(), _lr(C=0.5)),
     Candidate("+ comment shape (w=1), C=0.5", _default(shape_weight=1.0), _lr(C=0.5)),
     Candidate("+ comment shape (w=0.5)", _default(shape_weight=0.5), _lr()),
     Candidate("NB-weighted (log-count ratio) words+chars", _default(), lambda: NBWeighted()),

@@ -140,6 +140,21 @@ def test_every_estimator_parameter_survives_a_round_trip(tmp_path: Path) -> None
         assert _all_params(loaded) == _all_params(model)
 
 
+def test_comment_shape_columns_survive_a_round_trip(tmp_path: Path) -> None:
+    from modstream.demo import demo_dataset
+    from modstream.model import build_pipeline
+    from modstream.model.train import out_of_fold_scores
+
+    data = demo_dataset(200)
+    pipeline = build_pipeline("default").set_params(features__shape_weight=0.5)
+    _, fitted = out_of_fold_scores(pipeline, data.texts, data.labels, 3, 1, lambda _: None)
+    model = TextModel(pipeline=fitted, threshold=0.5, preset="default")
+    loaded = load_model(save_model(model, tmp_path / "shape"))
+    assert loaded.features.shape_ is not None
+    assert _all_params(loaded) == _all_params(model)
+    np.testing.assert_array_equal(model.predict_proba(TEXTS), loaded.predict_proba(TEXTS))
+
+
 def test_a_parameter_this_version_does_not_know_is_refused(copy: Path) -> None:
     from modstream.model.artifact import _manifest_checksum
 

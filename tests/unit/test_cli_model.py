@@ -39,7 +39,13 @@ def trained(demo_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_predict_prints_probability_and_label(trained: Path) -> None:
-    result = run("predict", "--model", str(trained), "Wake up sheeple!!", "the methods section")
+    result = run(
+        "predict",
+        "--model",
+        str(trained),
+        "Wake up sheeple!!",
+        "the methods section explains how they measured the soil carbon over ten years",
+    )
     lines = result.stdout.splitlines()
     assert result.returncode == 0 and len(lines) == 2
     assert lines[0].split()[1] == "removed" and lines[1].split()[1] == "kept"
