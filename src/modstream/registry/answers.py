@@ -10,10 +10,11 @@ logged and counted and never touches the real answers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import Counter
 
@@ -123,8 +124,14 @@ def _decide(
     threshold = result.model.threshold
     decisions = tuple(policy.decide(float(p), threshold, community) for p in result.p_removed)
     for decision in decisions:
-        DECISIONS.labels(role, decision.decision).inc()
+        _decided(role, decision.decision).inc()
     return Answer(result, role, decisions, community, model=model)
+
+
+@functools.lru_cache(maxsize=16)
+def _decided(role: str, decision: str) -> Any:
+    """The counter child of ``role`` and ``decision`` (looked up once, not per comment)."""
+    return DECISIONS.labels(role, decision)
 
 
 def _add_shadow(

@@ -46,7 +46,22 @@ def create_topic(config: Config, topic: str, topic_config: dict[str, str]) -> bo
         if exc.args and exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
             return False
         raise ModstreamError(f"cannot create topic {topic!r}: {exc}") from exc
+    _wait_for_leader(admin, topic)
     return True
+
+
+def _wait_for_leader(admin: Any, topic: str, timeout: float = 30.0) -> None:
+    """Until partition 0 of a new topic has a leader (a cluster announces it a bit later)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            partitions = admin.list_topics(topic, timeout=5).topics[topic].partitions
+        except (KafkaException, KeyError):
+            partitions = {}
+        if PARTITION in partitions and partitions[PARTITION].leader >= 0:
+            return
+        time.sleep(0.1)
+    raise ModstreamError(f"topic {topic!r} was created but has no leader after {timeout:g}s")
 
 
 def _consumer(config: Config) -> Consumer:
