@@ -267,14 +267,31 @@ def _worker_rates(
 
 
 def _start_monitor(broker: object, topic: str, model: str) -> subprocess.Popen[bytes]:
-    decisions = f"{topic}.decisions"
+    """``modstream monitor`` on ``topic``, returned once it reads (its start-up, seconds of
+    imports and artifact checks, is not part of what the worker's rate measures)."""
+    import urllib.request
+
+    from modstream.broker import free_port
+
+    decisions, port = f"{topic}.decisions", free_port()
     broker.create_topics({decisions: 1})  # type: ignore[attr-defined]
+    servers = broker.bootstrap_servers  # type: ignore[attr-defined]
     command = [
-        sys.executable, "-m", "modstream", "monitor", "--bootstrap-servers",
-        broker.bootstrap_servers, "--predictions-topic", topic, "--decisions-topic", decisions,  # type: ignore[attr-defined]
-        "--model", model, "--port", "0",
+        sys.executable, "-m", "modstream", "monitor", "--bootstrap-servers", servers,
+        "--predictions-topic", topic, "--decisions-topic", decisions, "--model", model,
+        "--port", str(port),
     ]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as ready:
+                if ready.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the monitor did not become ready")
 
 
 def headers(model: str, data: Path, rounds: int) -> dict[str, float]:
