@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 from confluent_kafka import Message
 
-from modstream.facts import ModelFacts
-
 if TYPE_CHECKING:
     from modstream.model.reference import TextProfile
 
@@ -47,15 +45,6 @@ def source_headers(message: Message) -> Headers:
         ]
     )
     return headers
-
-
-def model_headers(model: ModelFacts) -> Headers:
-    """The model that produced an answer, and the threshold it decides removal at."""
-    return [
-        (MODEL_NAME, model.name.encode()),
-        (MODEL_VERSION, model.version.encode()),
-        (MODEL_THRESHOLD, repr(float(model.threshold)).encode()),
-    ]
 
 
 def text_headers(texts: list[str], profile: TextProfile | None) -> Headers:
