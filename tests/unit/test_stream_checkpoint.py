@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from modstream.errors import PayloadTooLarge
+from modstream.stream import headers as h
 from modstream.stream.checkpoint import (
     Checkpoint,
     CommitFailed,
@@ -48,17 +49,17 @@ class Clients:
         self.error: KafkaError | None = None
         self.unacknowledged = 0
         self.reports = True
-        self._callbacks: list[Any] = []
+        self._callbacks: list[tuple[Any, Message]] = []
         self.producer.produce.side_effect = self._produce
         self.producer.flush.side_effect = self._flush
 
-    def _produce(self, *_args: Any, on_delivery: Any = None, **_kwargs: Any) -> None:
-        self._callbacks.append(on_delivery)
+    def _produce(self, topic: str, on_delivery: Any = None, **fields: Any) -> None:
+        self._callbacks.append((on_delivery, Message(topic=topic, **fields)))
 
     def _flush(self, *_args: Any) -> int:
         if self.reports:
-            for callback in self._callbacks:
-                callback(self.error, None)
+            for callback, produced in self._callbacks:
+                callback(self.error, produced)
             self._callbacks.clear()
         return self.unacknowledged
 
@@ -76,7 +77,7 @@ def answer_batch(checkpoint: Checkpoint, records: list[Message]) -> None:
     """What the worker does for a batch: begin, one output per record, track it."""
     checkpoint.begin()
     for message in records:
-        checkpoint.produce(OUT, key=None, value=b"answer", headers=[])
+        checkpoint.produce(OUT, key=None, value=b"answer", headers=h.source_headers(message))
         checkpoint.track(message)
 
 
@@ -185,6 +186,12 @@ def test_an_error_delivery_report_commits_nothing(exactly_once: bool) -> None:
     checkpoint.flush()
     with pytest.raises(DeliveryFailed, match=r"4 record.*injected"):
         checkpoint.commit()
+    # Each failed report comes with the record it is about, naming its input record.
+    undelivered = [
+        (error.code(), m.topic(), h.as_dict(m.headers())[h.SOURCE_OFFSET])
+        for error, m in checkpoint.undelivered
+    ]
+    assert undelivered == [(KafkaError._MSG_TIMED_OUT, OUT, str(m.offset())) for m in BATCH]
     assert "consumer.commit" not in clients.names()
     assert "producer.send_offsets_to_transaction" not in clients.names()
 

@@ -85,13 +85,19 @@ class Checkpoint:
         self._next: dict[Partition, int] = {}
         self._produced = 0
         self._reported = 0
-        self._failures: list[KafkaError] = []
+        self._failures: list[tuple[KafkaError, Message]] = []
         self._in_transaction = False
 
     @property
     def empty(self) -> bool:
         """Nothing consumed yet."""
         return not self._next
+
+    @property
+    def undelivered(self) -> list[tuple[KafkaError, Message]]:
+        """The error reports so far, with the records they are about (their headers name
+        the input record, see ``headers.source_headers``)."""
+        return list(self._failures)
 
     @property
     def offsets(self) -> dict[Partition, int]:
@@ -140,10 +146,10 @@ class Checkpoint:
         self._first.setdefault(key, offset)
         self._next[key] = offset + 1
 
-    def _on_delivery(self, error: KafkaError | None, _message: Message) -> None:
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         self._reported += 1
         if error is not None:
-            self._failures.append(error)
+            self._failures.append((error, message))
 
     def flush(self) -> None:
         """Wait for every output to be acknowledged; ``DeliveryFailed`` at the deadline."""
@@ -162,7 +168,7 @@ class Checkpoint:
     def verify(self) -> None:
         """``DeliveryFailed`` unless every output has a delivery report without error."""
         if self._failures:
-            first = self._failures[0]
+            first, _ = self._failures[0]
             raise DeliveryFailed(
                 f"{len(self._failures)} record(s) were not delivered: {first.str()}"
             )
