@@ -154,7 +154,7 @@ class Reader:
     def answers(self, topic: str | None = None) -> list[Answer]:
         return list(self.seen[topic or self.topics[0]])
 
-    def keys(self, topic: str | None = None) -> set[str]:
+    def answered(self, topic: str | None = None) -> set[str]:
         return {a.key for a in self.answers(topic)}
 
 

@@ -63,7 +63,7 @@ def produce_comments(
 def answered_versions(broker: EmbeddedBroker, topic: str, count: int) -> dict[str, str]:
     """The version that answered each key, once ``count`` distinct keys have answers."""
     with reading(broker.bootstrap_servers, topic) as reader:
-        assert wait_for(lambda: len(reader.keys()) >= count, timeout=600, interval=1)
+        assert wait_for(lambda: len(reader.answered()) >= count, timeout=600, interval=1)
         return {a.key: a.version for a in reader.answers()}
 
 
@@ -107,7 +107,7 @@ def test_a_policy_change_reaches_every_worker_and_review_comments_are_queued(
     science = [(h.COMMUNITY, b"science")]
     with reading(broker.bootstrap_servers, topics.output, f"{topics.output}.review") as reader:
         produce_comments(broker, topics.input, [f"a-{n}" for n in range(40)], science)
-        assert wait_for(lambda: len(reader.keys()) == 40, timeout=120)
+        assert wait_for(lambda: len(reader.answered()) == 40, timeout=120)
         assert {a.headers[h.DECISION] for a in reader.answers()} == {"keep"}
         set_policy(broker, policies, "--community", "science", "--review", "0.0")
 

@@ -78,10 +78,10 @@ def test_promote_then_rollback_switches_every_worker_between_batches_losing_noth
     with reading(bootstrap, topics.output) as reader:
         with Feeder(bootstrap, topics.input, rate=200) as feeder:
             promote_then_roll_back(models, reader, one, two)
-        assert wait_for(lambda: len(reader.keys()) == feeder.sent, timeout=120)
+        assert wait_for(lambda: len(reader.answered()) == feeder.sent, timeout=120)
         answers = reader.answers()
     assert workers.stop() == 0
-    assert reader.keys() == {f"c-{n}" for n in range(feeder.sent)}  # nothing lost
+    assert reader.answered() == {f"c-{n}" for n in range(feeder.sent)}  # nothing lost
     for partition, sequence in versions_by_partition(answers).items():
         assert runs(sequence) == [one, two, one], partition  # each switch once, never back
     thresholds = {v.version: str(v.threshold) for v in versions}
@@ -111,8 +111,8 @@ def test_a_truncated_champion_is_refused_by_every_worker_and_the_stream_goes_on(
 
             assert wait_for(lambda: len(refusals()) == 2, timeout=120)
             sent_after_refusals = feeder.sent
-            assert wait_for(lambda: len(reader.keys()) > sent_after_refusals, timeout=120)
-        assert wait_for(lambda: len(reader.keys()) == feeder.sent, timeout=120)
+            assert wait_for(lambda: len(reader.answered()) > sent_after_refusals, timeout=120)
+        assert wait_for(lambda: len(reader.answered()) == feeder.sent, timeout=120)
     assert workers.stop() == 0
     assert {a.version for a in reader.answers()} == {one}
     assert all(i.endswith(("stream-0", "stream-1")) for i in refusals())
@@ -129,9 +129,9 @@ def test_the_shadow_answers_the_same_comments_on_its_own_topic_only(
     bootstrap, shadow_topic = topics.broker.bootstrap_servers, f"{topics.output}.shadow"
     with reading(bootstrap, topics.output, shadow_topic) as reader:
         with Feeder(bootstrap, topics.input, rate=100) as feeder:
-            assert wait_for(lambda: len(reader.keys()) >= 200, timeout=120)
+            assert wait_for(lambda: len(reader.answered()) >= 200, timeout=120)
         assert wait_for(
-            lambda: len(reader.keys()) == len(reader.keys(shadow_topic)) == feeder.sent,
+            lambda: len(reader.answered()) == len(reader.answered(shadow_topic)) == feeder.sent,
             timeout=120,
         )
     assert workers.stop() == 0
@@ -159,7 +159,7 @@ def test_exactly_once_workers_switch_with_every_input_answered_once(
     with reading(kafka.bootstrap_servers, topics.output) as reader:
         with Feeder(kafka.bootstrap_servers, topics.input, rate=200) as feeder:
             promote_then_roll_back(models, reader, one, two)
-        assert wait_for(lambda: len(reader.keys()) == feeder.sent, timeout=120)
+        assert wait_for(lambda: len(reader.answered()) == feeder.sent, timeout=120)
         answers = reader.answers()
     assert workers.stop() == 0
     assert Counter(a.key for a in answers) == Counter(f"c-{n}" for n in range(feeder.sent))

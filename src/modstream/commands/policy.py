@@ -52,9 +52,9 @@ def register(sub: Any) -> None:
 
 def _where(args: argparse.Namespace) -> tuple[dict[str, str], str]:
     from modstream.settings import PolicySettings
-    from modstream.settings.policy import DEFAULT_POLICIES_TOPIC
+    from modstream.settings.defaults import POLICIES_TOPIC
 
-    topic = args.policies_topic or PolicySettings().policies_topic or DEFAULT_POLICIES_TOPIC
+    topic = args.policies_topic or PolicySettings().policies_topic or POLICIES_TOPIC
     return tool_settings(args).client_config(), topic
 
 

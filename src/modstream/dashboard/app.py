@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,6 +35,7 @@ from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
 from modstream.kafka_tools import seldon_request
 from modstream.model import TextModel
 from modstream.registry.client import Registry
+from modstream.settings import defaults
 
 MAX_COMMENT_CHARS = 10_000
 KEEPALIVE_S = 15.0
@@ -57,7 +58,7 @@ class DashboardConfig:
     origin: str
     links: dict[str, str] = field(default_factory=dict)
     models_topic: str | None = None  # the registry; None: no model panel
-    model_name: str = "moderation"
+    model_name: str = defaults.MODEL_NAME
     monitor_url: str | None = None  # the monitor's REST endpoint; None: no quality panel
     decisions_topic: str | None = None  # where the moderator buttons publish
 
@@ -102,6 +103,8 @@ class Dashboard:
         self.feed: KafkaFeed | None = None
         self.producer: Producer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.models_panel: ModelsPanel | None = None
+        self._unfollow: Callable[[], None] = lambda: None
         self.app = Starlette(
             routes=[
                 Route("/", self.page),
@@ -120,7 +123,8 @@ class Dashboard:
         if c.models_topic is None:
             return []
         registry = Registry({"bootstrap.servers": c.bootstrap_servers}, c.models_topic)
-        return ModelsPanel(registry, c.model_name).routes()
+        self.models_panel = ModelsPanel(registry, c.model_name)
+        return self.models_panel.routes()
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -141,6 +145,8 @@ class Dashboard:
             lambda record: _call_soon(loop, self._ingest, record),
         )
         self.feed.start()
+        if self.models_panel is not None:  # explanations come from the registry's champion
+            self._unfollow = await loop.run_in_executor(None, self.models_panel.follow, self.plane)
         self._tasks = [
             asyncio.create_task(self.explainer.run(), name="dashboard-explainer"),
             asyncio.create_task(self._tick(), name="dashboard-ticker"),
@@ -162,6 +168,7 @@ class Dashboard:
             await loop.run_in_executor(None, self.producer.flush, 5.0)
             self.producer = None  # disconnects before the broker goes away
         self.explainer.close()
+        self._unfollow()
 
     # -- background ------------------------------------------------------------------
     def _ingest(self, record: Record) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput, NotFound
 from modstream.registry.admin import RegistryAdmin
 from modstream.registry.client import Registry
 from modstream.registry.events import ModelEvent
+from modstream.registry.follow import follow_registry
 from modstream.registry.views import event_row, version_rows
 
 HISTORY_LINES = 12
@@ -35,6 +38,20 @@ class ModelsPanel:
     def __init__(self, registry: Registry, name: str) -> None:
         self.admin = RegistryAdmin(registry, name)
         self.name = name
+
+    def follow(self, plane: DataPlane) -> Callable[[], None]:
+        """Make ``plane`` (the dashboard's explanations) follow the registry's champion;
+        returns what stops following. Blocks until the registry has been read."""
+        from modstream.settings import DataSettings
+
+        registry = self.admin.registry
+        followed = follow_registry(
+            dict(registry.config), registry.topic, self.name,
+            cache=DataSettings().cache_dir, instance=f"{socket.gethostname()}:dashboard",
+            initial=plane.model,
+        )  # fmt: skip
+        followed.manager.attach(plane.swap)
+        return followed.stop
 
     def routes(self) -> list[Route]:
         return [

@@ -19,24 +19,23 @@ from modstream.errors import InvalidInput
 from modstream.policy.source import policy_source
 from modstream.registry.follow import start_following
 from modstream.registry.outputs import Answering
-from modstream.settings import StreamSettings
+from modstream.settings import StreamSettings, defaults
 
 log = logging.getLogger(__name__)
-
-SHADOW_SUFFIX = ".shadow"
-REVIEW_SUFFIX = ".review"
 
 __all__ = ["review_topic", "shadow_topic", "worker_answering", "worker_plane"]
 
 
 def shadow_topic(settings: StreamSettings) -> str:
     """Where the shadow's answers go: the configured topic, or ``<output-topic>.shadow``."""
-    return settings.registry_settings.shadow_topic or f"{settings.output_topic}{SHADOW_SUFFIX}"
+    registry = settings.registry_settings
+    return registry.shadow_topic or f"{settings.output_topic}{defaults.SHADOW_SUFFIX}"
 
 
 def review_topic(settings: StreamSettings) -> str:
     """Where review-band comments go: the configured topic, or ``<output-topic>.review``."""
-    return settings.policy_settings.review_topic or f"{settings.output_topic}{REVIEW_SUFFIX}"
+    policy = settings.policy_settings
+    return policy.review_topic or f"{settings.output_topic}{defaults.REVIEW_SUFFIX}"
 
 
 def worker_plane(settings: StreamSettings, index: int) -> tuple[DataPlane, Callable[[], None]]:

@@ -39,6 +39,13 @@ def dead_letter_topic(input_topic: str | None) -> str:
     return f"{input_topic}{DEAD_LETTER_SUFFIX}"
 
 
+# The model registry and the moderation policy (RegistrySettings, PolicySettings)
+MODELS_TOPIC = "modstream-models"  # its append-only history is <topic>.history
+MODEL_NAME = "moderation"
+POLICIES_TOPIC = "modstream-policies"
+SHADOW_SUFFIX = ".shadow"  # the shadow's answers: <output-topic>.shadow
+REVIEW_SUFFIX = ".review"  # review-band comments: <output-topic>.review
+
 # modstream up (UpSettings): the dashboard and the topics it creates
 UP_PORT = 8080
 UP_INPUT_TOPIC = "comments"

@@ -14,8 +14,6 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_POLICIES_TOPIC = "modstream-policies"
-
 
 class PolicySettings(BaseSettings):
     """Where the policy is read from and where review-band comments are sent."""

@@ -20,8 +20,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_MODELS_TOPIC = "modstream-models"
-DEFAULT_MODEL_NAME = "moderation"
+from modstream.settings import defaults
 
 
 class RegistrySettings(BaseSettings):
@@ -35,8 +34,8 @@ class RegistrySettings(BaseSettings):
         default=False, validation_alias=AliasChoices("MODSTREAM_REGISTRY", "follow")
     )
     shadow_topic: str | None = None
-    models_topic: str = Field(default=DEFAULT_MODELS_TOPIC, min_length=1)
-    model_name: str = Field(default=DEFAULT_MODEL_NAME, min_length=1)
+    models_topic: str = Field(default=defaults.MODELS_TOPIC, min_length=1)
+    model_name: str = Field(default=defaults.MODEL_NAME, min_length=1)
     registry_store: Path | None = None
     registry_startup_timeout_s: float = Field(default=60.0, gt=0)
     instance: str | None = None

@@ -5,6 +5,7 @@
 ``MODSTREAM_UP_METRICS_PORT`` (the stream worker's metrics and readiness, 9100),
 ``MODSTREAM_UP_MONITOR_PORT`` (the quality and drift monitor, 9500),
 ``MODSTREAM_UP_DECISIONS_TOPIC``, ``MODSTREAM_UP_MONITOR_METRICS_TOPIC``, ``MODSTREAM_UP_ALERTS_TOPIC``,
+``MODSTREAM_UP_MODELS_TOPIC`` (the model registry), ``MODSTREAM_UP_POLICIES_TOPIC``,
 ``MODSTREAM_UP_INPUT_TOPIC``, ``MODSTREAM_UP_OUTPUT_TOPIC``, ``MODSTREAM_UP_DEAD_LETTER_TOPIC``,
 ``MODSTREAM_UP_PARTITIONS`` and ``MODSTREAM_UP_STOP_TIMEOUT_S``. A port set here or by a
 flag must be free; a default port that is taken is replaced by a free one.
@@ -39,6 +40,8 @@ class UpSettings(BaseSettings):
     decisions_topic: str = Field(default=defaults.UP_DECISIONS_TOPIC, min_length=1)
     monitor_metrics_topic: str = Field(default=defaults.UP_MONITOR_METRICS_TOPIC, min_length=1)
     alerts_topic: str = Field(default=defaults.UP_ALERTS_TOPIC, min_length=1)
+    models_topic: str = Field(default=defaults.MODELS_TOPIC, min_length=1)
+    policies_topic: str = Field(default=defaults.POLICIES_TOPIC, min_length=1)
     partitions: int = Field(default=defaults.UP_PARTITIONS, ge=1, le=64)
     stop_timeout_s: float = Field(default=15.0, gt=0)
 

@@ -33,6 +33,8 @@ def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, 
             f"modstream consume --bootstrap-servers {broker} --topic "
             f"{shlex.quote(settings.output_topic)} --from-beginning"
         ),
+        "models": f"modstream models list --bootstrap-servers {broker} --models-topic "
+        f"{shlex.quote(settings.models_topic)}",
         "curl": (
             f"curl -s {rest}/api/v1.0/predictions -H 'content-type: application/json' "
             f"-d {shlex.quote(body)}"
@@ -58,6 +60,7 @@ def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Pat
         f"  Monitor    {link['monitor']}  decisions: {settings.decisions_topic}, "
         f"alerts: {settings.alerts_topic}, metrics: {settings.monitor_metrics_topic}",
         f"  Model      {choice.describe()}",
+        f"  Registry   {settings.models_topic}  (versions and roles: {link['models']})",
         f"  Logs       {workdir}",
     ]
     if choice.demo:

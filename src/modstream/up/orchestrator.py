@@ -28,6 +28,7 @@ from modstream.settings.defaults import READY_PATH
 from modstream.up import banner
 from modstream.up.models import ModelChoice, prepare_model
 from modstream.up.processes import HOST, ChildProcess, Ports
+from modstream.up.registry import publish_champion
 from modstream.up.runtime import DashboardRunner, plan_ports
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,9 @@ class Orchestrator:
         self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
         broker = self._spawn("Kafka broker", _broker_args(s, ports))
         _wait_for_topics(broker, ports, s.topics)
+        publish_champion(s, f"{HOST}:{ports.broker}", choice, self.workdir, self.say)
         self.say("starting the model server and the stream worker")
-        server = self._spawn("model server", _serve_args(choice, ports))
+        server = self._spawn("model server", _serve_args(s, choice, ports))
         worker = self._spawn("stream worker", _stream_args(s, choice, ports))
         if not _wait_for_ready(server, f"http://{HOST}:{ports.http}/v2/health/ready", 120):
             raise ModstreamError(f"the {server.name} did not become ready within 120s")
@@ -167,10 +169,12 @@ def _broker_args(s: UpSettings, ports: Ports) -> list[str]:
     return args
 
 
-def _serve_args(choice: ModelChoice, ports: Ports) -> list[str]:
+def _serve_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
     return [
         "serve", "--model", str(choice.path), "--host", HOST,
         "--http-port", str(ports.http), "--grpc-port", str(ports.grpc),
+        "--registry", "--models-topic", s.models_topic,
+        "--bootstrap-servers", f"{HOST}:{ports.broker}",
     ]  # fmt: skip
 
 
@@ -181,6 +185,7 @@ def _stream_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
         "--input-topic", s.input_topic, "--output-topic", s.output_topic,
         "--dead-letter-topic", s.dead_letter, "--group", WORKER_GROUP,
         "--metrics-port", str(ports.metrics), "--metrics-host", HOST,
+        "--registry", "--models-topic", s.models_topic, "--policies-topic", s.policies_topic,
     ]  # fmt: skip
 
 

@@ -68,6 +68,7 @@ class DashboardRunner:
             links=links(settings, ports, choice),
             monitor_url=f"http://{HOST}:{ports.monitor}",
             decisions_topic=settings.decisions_topic,
+            models_topic=settings.models_topic,
         )
         self.dashboard = Dashboard(config, choice.model)
         self.server = QuietServer(

@@ -1,0 +1,28 @@
+"""``modstream up``'s model registry: the starting model published and promoted, so the
+worker and the server follow the registry from the start and the dashboard can roll out
+and roll back versions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from modstream.registry.admin import RegistryAdmin
+from modstream.registry.client import Registry
+from modstream.registry.publish import publish
+from modstream.settings import UpSettings
+from modstream.up.models import ModelChoice
+
+
+def publish_champion(
+    settings: UpSettings,
+    bootstrap: str,
+    choice: ModelChoice,
+    workdir: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Publish ``choice`` (copied into ``<workdir>/registry``) and make it the champion."""
+    registry = Registry({"bootstrap.servers": bootstrap}, settings.models_topic)
+    event = publish(registry, str(choice.path), cache=workdir / "cache", store=workdir / "registry")
+    RegistryAdmin(registry, event.model).promote(str(event.version))
+    say(f"model {event.model} {event.version} is the champion in {settings.models_topic}")
