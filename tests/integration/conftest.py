@@ -67,3 +67,12 @@ def new_broker(broker_kind: str, tmp_path: Path) -> Iterator[Callable[[], Any]]:
     yield make
     for running in made:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Two versions of the demo model for the registry tests (trained once per session)."""
+    from tests.integration.registry_fixtures import train_version
+
+    root = tmp_path_factory.mktemp("versions")
+    return train_version(root / "one"), train_version(root / "two", rows=400)

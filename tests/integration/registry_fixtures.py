@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,18 @@ class Cli:
 
 def registry_cli(broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str]) -> Cli:
     return Cli(broker, unique("models"), capsys)
+
+
+def with_champion(
+    broker: Any,
+    capsys: pytest.CaptureFixture[str],
+    versions: tuple[Version, Version],
+    *publish_second: str,
+) -> Cli:
+    """A new registry with the first version as champion; the second is published too
+    when ``publish_second`` is given (its extra flags, or ``"--"`` for none)."""
+    cli = registry_cli(broker, capsys)
+    cli.ok("publish", str(versions[0].path), "--promote")
+    if publish_second:
+        cli.ok("publish", str(versions[1].path), *[a for a in publish_second if a != "--"])
+    return cli

@@ -13,7 +13,7 @@ from modstream import cli
 from modstream.broker import EmbeddedBroker
 from modstream.registry.modelset import canary_point
 from modstream.stream import headers as h
-from tests.integration.registry_fixtures import Cli, Version, registry_cli, train_version
+from tests.integration.registry_fixtures import Cli, Version, with_champion
 from tests.integration.rollout_fixtures import comment, reading, start_workers
 from tests.integration.stream_fixtures import Topics, unique, wait_for
 
@@ -21,20 +21,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 COMMENTS = 20_000
 
 
-@pytest.fixture(scope="module")
-def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Version, Version]:
-    root = tmp_path_factory.mktemp("versions")
-    return train_version(root / "one"), train_version(root / "two", rows=400)
+@pytest.fixture
+def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
+    return two_versions
 
 
 @pytest.fixture
 def models(
     broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str], versions: tuple[Version, Version]
 ) -> Cli:
-    cli = registry_cli(broker, capsys)
-    cli.ok("publish", str(versions[0].path), "--promote")
-    cli.ok("publish", str(versions[1].path))
-    return cli
+    return with_champion(broker, capsys, versions, "--")
 
 
 def produce_comments(

@@ -11,26 +11,23 @@ import pytest
 
 from modstream.broker import EmbeddedBroker
 from modstream.registry.modelset import canary_point
-from tests.integration.registry_fixtures import Cli, Version, registry_cli, train_version, truncated
+from tests.integration.registry_fixtures import Cli, Version, truncated, with_champion
 from tests.integration.serve_fixtures import Server, start_server, stop_server
 from tests.integration.stream_fixtures import wait_for
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Version, Version]:
-    root = tmp_path_factory.mktemp("versions")
-    return train_version(root / "one"), train_version(root / "two", rows=400)
+@pytest.fixture
+def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
+    return two_versions
 
 
 @pytest.fixture
 def models(
     broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str], versions: tuple[Version, Version]
 ) -> Cli:
-    cli = registry_cli(broker, capsys)
-    cli.ok("publish", str(versions[0].path), "--promote")
-    return cli
+    return with_champion(broker, capsys, versions)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from modstream.broker import EmbeddedBroker
 from modstream.stream import headers as h
-from tests.integration.registry_fixtures import Cli, Version, registry_cli, train_version, truncated
+from tests.integration.registry_fixtures import Cli, Version, truncated, with_champion
 from tests.integration.rollout_fixtures import (
     MAX_BATCH,
     Feeder,
@@ -28,10 +28,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PARTITIONS = 4
 
 
-@pytest.fixture(scope="module")
-def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Version, Version]:
-    root = tmp_path_factory.mktemp("versions")
-    return train_version(root / "one"), train_version(root / "two", rows=400)
+@pytest.fixture
+def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
+    return two_versions
 
 
 @pytest.fixture
@@ -42,10 +41,7 @@ def models(
     tmp_path: Path,
 ) -> Cli:
     """A registry with the first version as champion and the second published (stored)."""
-    cli = registry_cli(broker, capsys)
-    cli.ok("publish", str(versions[0].path), "--promote")
-    cli.ok("publish", str(versions[1].path), "--store", str(tmp_path / "store"))
-    return cli
+    return with_champion(broker, capsys, versions, "--store", str(tmp_path / "store"))
 
 
 @pytest.fixture
@@ -151,9 +147,7 @@ def test_exactly_once_workers_switch_with_every_input_answered_once(
     tmp_path: Path,
 ) -> None:
     one, two = (v.version for v in versions)
-    models = registry_cli(kafka, capsys)
-    models.ok("publish", str(versions[0].path), "--promote")
-    models.ok("publish", str(versions[1].path))
+    models = with_champion(kafka, capsys, versions, "--")
     topics = Topics(kafka, partitions=PARTITIONS).create()
     workers = start_workers(topics, models.topic, tmp_path / "workers.log", "--exactly-once")
     with reading(kafka.bootstrap_servers, topics.output) as reader:

@@ -16,20 +16,20 @@ from modstream.broker import EmbeddedBroker
 from modstream.model.artifact import MANIFEST
 from modstream.registry.follow import FollowedModels, follow_registry
 from modstream.registry.store import artifact_digest
-from tests.integration.registry_fixtures import Cli, Version, registry_cli, train_version, truncated
+from tests.integration.registry_fixtures import Cli, Version, registry_cli, truncated
 from tests.integration.stream_fixtures import wait_for
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def v1(tmp_path_factory: pytest.TempPathFactory) -> Version:
-    return train_version(tmp_path_factory.mktemp("v1") / "artifact")
+@pytest.fixture
+def v1(two_versions: tuple[Version, Version]) -> Version:
+    return two_versions[0]
 
 
-@pytest.fixture(scope="module")
-def v2(tmp_path_factory: pytest.TempPathFactory) -> Version:
-    return train_version(tmp_path_factory.mktemp("v2") / "artifact", rows=400)
+@pytest.fixture
+def v2(two_versions: tuple[Version, Version]) -> Version:
+    return two_versions[1]
 
 
 @pytest.fixture

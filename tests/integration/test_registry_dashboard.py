@@ -14,27 +14,23 @@ import uvicorn
 from modstream.broker import EmbeddedBroker, free_port
 from modstream.dashboard.app import Dashboard, DashboardConfig
 from modstream.model import TextModel
-from tests.integration.registry_fixtures import Cli, Version, registry_cli, train_version
+from tests.integration.registry_fixtures import Cli, Version, with_champion
 from tests.integration.stream_fixtures import unique, wait_for
 
 pytestmark = pytest.mark.integration
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture(scope="module")
-def versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Version, Version]:
-    root = tmp_path_factory.mktemp("versions")
-    return train_version(root / "one"), train_version(root / "two", rows=400)
+@pytest.fixture
+def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
+    return two_versions
 
 
 @pytest.fixture
 def published(
     broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str], versions: tuple[Version, Version]
 ) -> Cli:
-    models = registry_cli(broker, capsys)
-    models.ok("publish", str(versions[0].path), "--promote")
-    models.ok("publish", str(versions[1].path))
-    return models
+    return with_champion(broker, capsys, versions, "--")
 
 
 @pytest.fixture

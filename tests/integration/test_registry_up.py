@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.registry_fixtures import Version, train_version
+from tests.integration.registry_fixtures import Version
 from tests.integration.rollout_fixtures import reading
 from tests.integration.test_up import Up, start_up, stop_up, wait_for
 
@@ -31,8 +31,10 @@ def rest_version(up: Up) -> str:
     return str(answer["meta"]["tags"]["model_version"])
 
 
-def test_up_promotes_from_the_dashboard_and_rolls_back(model_dir: Path, tmp_path: Path) -> None:
-    other: Version = train_version(tmp_path / "other", rows=400)
+def test_up_promotes_from_the_dashboard_and_rolls_back(
+    model_dir: Path, two_versions: tuple[Version, Version]
+) -> None:
+    other = two_versions[1]
     up = start_up("--model", str(model_dir))
     try:
         assert "Registry   modstream-models" in up.output

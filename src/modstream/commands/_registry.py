@@ -1,9 +1,18 @@
-"""The flags with which ``serve`` and ``stream`` follow the model registry."""
+"""Flags of the registry and policy commands, and those with which ``serve`` and
+``stream`` follow the model registry."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+
+
+def add_kafka_args(group: Any) -> None:
+    """``--bootstrap-servers`` and ``--kafka-config`` (read by ``produce.tool_settings``)."""
+    add = group.add_argument
+    add("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
+    add("--kafka-config", action="append", default=[], metavar="KEY=VALUE",
+        help="any librdkafka property, repeatable (SASL, TLS, timeouts)")  # fmt: skip
 
 
 def add_follow_args(parser: argparse.ArgumentParser, *, connection: bool) -> None:
@@ -17,9 +26,7 @@ def add_follow_args(parser: argparse.ArgumentParser, *, connection: bool) -> Non
     add("--models-topic", help="the registry topic (MODSTREAM_MODELS_TOPIC, modstream-models)")
     add("--model-name", help="the model to follow (MODSTREAM_MODEL_NAME, moderation)")
     if connection:
-        add("--bootstrap-servers", help="Kafka of the registry (default 127.0.0.1:9092)")
-        add("--kafka-config", action="append", default=[], metavar="KEY=VALUE",
-            help="any librdkafka property for the registry's clients, repeatable")  # fmt: skip
+        add_kafka_args(group)
 
 
 def following(args: argparse.Namespace) -> bool:

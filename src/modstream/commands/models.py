@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from modstream.commands._registry import add_kafka_args
 from modstream.commands.produce import tool_settings
 
 EPILOG = """\
@@ -50,16 +51,9 @@ def register(sub: Any) -> None:
 def _connection_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("registry")
     add = group.add_argument
-    add("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
     add("--models-topic", help="the registry topic (MODSTREAM_MODELS_TOPIC, modstream-models)")
     add("--model-name", help="the model (MODSTREAM_MODEL_NAME; publish: the artifact's name)")
-    add(
-        "--kafka-config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable",
-    )
+    add_kafka_args(group)
 
 
 def _registry(args: argparse.Namespace) -> Any:

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from modstream.commands._registry import add_kafka_args
 from modstream.commands.produce import tool_settings
 
 EPILOG = """\
@@ -42,11 +43,9 @@ def register(sub: Any) -> None:
     for action, run in ((show, _show), (change, _set), (clear, _clear)):
         if action is not show:
             action.add_argument("--community", default="*", help="the community (default *: all)")
-        add = action.add_argument_group("connection").add_argument
-        add("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
-        add("--policies-topic", help="the policies topic (default modstream-policies)")
-        add("--kafka-config", action="append", default=[], metavar="KEY=VALUE",
-            help="any librdkafka property, repeatable")  # fmt: skip
+        group = action.add_argument_group("connection")
+        group.add_argument("--policies-topic", help="the policies topic (modstream-policies)")
+        add_kafka_args(group)
         action.set_defaults(func=run)
 
 
