@@ -140,7 +140,8 @@ def test_extras_are_the_shadow_answer_and_the_review_document(
     assert isinstance(a, Answer) and a.decision == "review"
     decoded = decode_value(message.value(), 1 << 20)
     answering = Answering(StaticPolicy(policy), "out.shadow", "out.review", review_top=3)
-    shadow, review = answering.extras(plane, message, decoded, a, "c-7")
+    main, (shadow, review) = answering.records(plane, message, decoded, a)
+    assert json.loads(main.value)["meta"]["tags"]["model_role"] == "champion"
     assert shadow.topic == "out.shadow"
     body = json.loads(shadow.value)
     assert body["meta"]["puid"] == "c-7" and body["meta"]["tags"]["model_role"] == "shadow"
@@ -160,4 +161,5 @@ def test_review_topic_gets_nothing_outside_the_band(model: TextModel) -> None:
     [a] = answer(plane, [message])
     assert isinstance(a, Answer)
     answering = Answering(StaticPolicy(), "out.shadow", "out.review")
-    assert answering.extras(plane, message, decode_value(message.value(), 1 << 20), a, "x") == []
+    _main, extras = answering.records(plane, message, decode_value(message.value(), 1 << 20), a)
+    assert extras == []

@@ -33,6 +33,8 @@ from modstream.stream.scoring import Outcome
 
 log = logging.getLogger(__name__)
 
+MoreHeaders = Callable[[Decoded, Answer], h.Headers]
+
 __all__ = ["Answering", "OutRecord", "answer_headers", "comment_id", "request_id_of"]
 
 
@@ -99,29 +101,30 @@ class Answering:
         communities = [community_of(m, d) for m, d in zip(messages, decoded, strict=True)]
         return answer_batch(plane, outcomes, ids, communities, self.policy.current)
 
-    def extras(
+    def records(
         self,
         plane: Any,
         message: Any,
         decoded: Decoded,
         answer: Answer,
-        request_id: str,
-        more_headers: Callable[[Decoded, Answer], h.Headers] | None = None,
-    ) -> list[OutRecord]:
-        """The shadow's answer and the review-band texts of one answered record;
-        ``more_headers`` adds headers to the shadow's answer as to the answer."""
+        more_headers: MoreHeaders | None = None,
+    ) -> tuple[OutRecord, list[OutRecord]]:
+        """The answer (``topic`` left empty: the output topic) and its extra records: the
+        shadow's answer and the review-band texts. Both answers carry the same id: the
+        request's own, else the record key, else a new one; ``more_headers`` adds to both."""
+        request_id = request_id_of(decoded, h.raw(message.key()))
         source = h.source_headers(message)
-        records = []
+        main = _answer_record("", source, decoded, answer, request_id, more_headers)
+        extras = []
         if answer.shadow is not None:
             shadow = answer.shadow
-            value = decoded.encode(shadow.scores, request_id=request_id, extra_tags=shadow.tags())
-            headers = source + answer_headers(shadow)
-            headers += more_headers(decoded, shadow) if more_headers is not None else []
-            records.append(OutRecord(self.shadow_topic, value, headers))
+            extras.append(
+                _answer_record(self.shadow_topic, source, decoded, shadow, request_id, more_headers)
+            )
         if self.review_topic is not None and any(d.decision == REVIEW for d in answer.decisions):
             value = self._review(plane, message, decoded, answer, request_id)
-            records.append(OutRecord(self.review_topic, value, source + answer_headers(answer)))
-        return records
+            extras.append(OutRecord(self.review_topic, value, source + answer_headers(answer)))
+        return main, extras
 
     def _review(
         self, plane: Any, message: Any, decoded: Decoded, answer: Answer, request_id: str
@@ -156,6 +159,20 @@ class Answering:
             "at": now(),
         }  # fmt: skip
         return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _answer_record(
+    topic: str,
+    source: h.Headers,
+    decoded: Decoded,
+    answer: Answer,
+    request_id: str,
+    more_headers: MoreHeaders | None,
+) -> OutRecord:
+    value = decoded.encode(answer.scores, request_id=request_id, extra_tags=answer.tags())
+    headers = source + answer_headers(answer)
+    headers += more_headers(decoded, answer) if more_headers is not None else []
+    return OutRecord(topic, value, headers)
 
 
 def request_id_of(decoded: Decoded, key: bytes | None) -> str:

@@ -20,7 +20,7 @@ from modstream.model.reference import TextProfiles
 from modstream.policy.source import StaticPolicy
 from modstream.registry.answers import Answer, ModelScorer
 from modstream.registry.instance import shadow_topic
-from modstream.registry.outputs import Answering, answer_headers, request_id_of
+from modstream.registry.outputs import Answering
 from modstream.settings import StreamSettings
 from modstream.stream import headers as h
 from modstream.stream import metrics
@@ -260,24 +260,16 @@ class StreamWorker:
         self, checkpoint: Checkpoint, message: Message, decoded: Decoded, answer: Answer
     ) -> BaseException | None:
         """Produce the answer (and its shadow and review records); returns why it could not
-        be (the record then is dead-lettered).
-
-        The response id is the request's own, else the record key; the headers name the
-        model that produced these scores, its role, threshold and the decision.
-        """
+        be (the record then is dead-lettered). See ``Answering.records``."""
         key = h.raw(message.key())
-        request_id = request_id_of(decoded, key)
         try:
-            value = decoded.encode(answer.scores, request_id=request_id, extra_tags=answer.tags())
-            extras = self.answering.extras(
-                self.plane, message, decoded, answer, request_id, self._text_headers
+            main, extras = self.answering.records(
+                self.plane, message, decoded, answer, self._text_headers
             )
         except Exception as exc:  # an encoding bug must not poison the batch
             return exc
-        headers = h.source_headers(message) + answer_headers(answer)
-        headers += self._text_headers(decoded, answer)
         try:
-            checkpoint.produce(self.output_topic, key=key, value=value, headers=headers)
+            checkpoint.produce(self.output_topic, key=key, value=main.value, headers=main.headers)
         except PayloadTooLarge as exc:
             return exc
         self._produced.inc()
@@ -285,7 +277,7 @@ class StreamWorker:
             try:
                 checkpoint.produce(extra.topic, key=key, value=extra.value, headers=extra.headers)
             except PayloadTooLarge as exc:  # the answer went out; only this copy is lost
-                log.warning("%s not written for %s: %s", extra.topic, request_id, exc)
+                log.warning("%s not written for %s: %s", extra.topic, key, exc)
         return None
 
     def _text_headers(self, decoded: Decoded, answer: Answer) -> h.Headers:
