@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from modstream import __version__
+from modstream.credentials import redact, redact_logs
 from modstream.errors import ModstreamError
 
 COMMANDS = (
@@ -60,11 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    redact_logs()  # no Kafka credential in any log line
     logging.getLogger("spacy").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     try:
         result = args.func(args)
     except ModstreamError as exc:
-        print(f"modstream {args.command}: error: {exc.message}", file=sys.stderr)
+        print(f"modstream {args.command}: error: {redact(exc.message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

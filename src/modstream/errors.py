@@ -74,3 +74,18 @@ class NotReady(ModstreamError):
 
     status = 503
     reason = "NOT_READY"
+
+
+class AuthenticationFailed(ModstreamError):
+    """The Kafka cluster refused the login (SASL credentials) or its certificate (TLS)."""
+
+    status = 401
+    reason = "AUTHENTICATION_FAILED"
+
+
+class NotAuthorized(ModstreamError):
+    """The Kafka cluster's ACLs do not allow what was asked (a topic, group, transactional id)."""
+
+    status = 403
+    reason = "NOT_AUTHORIZED"
+

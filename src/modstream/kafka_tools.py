@@ -7,16 +7,38 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from modstream.errors import ModstreamError
 from modstream.stream.config import GROUP_TUNING
+from modstream.stream.refusals import Refusals, refusal
 
 
 def seldon_request(text: str) -> bytes:
     """The Seldon REST request for one text: ``{"data": {"ndarray": [text]}}``."""
     return json.dumps({"data": {"ndarray": [text]}}).encode("utf-8")
+
+
+class ClientErrors:
+    """A console client's ``error_cb``: refusals stop it, the last other error is kept to
+    explain a timeout (librdkafka's own log lines are off: one clear line instead)."""
+
+    def __init__(self) -> None:
+        self.refusals = Refusals()
+        self.last: KafkaError | None = None
+
+    def __call__(self, error: KafkaError) -> None:
+        if not self.refusals.note(error):
+            self.last = error
+
+    def config(self) -> dict[str, Any]:
+        return {"log_level": 0, "error_cb": self}
+
+    def timed_out(self, what: str) -> ModstreamError:
+        cause = f" (last client error: {self.last.str()})" if self.last is not None else ""
+        return ModstreamError(f"{what}{cause}")
 
 
 def produce_values(
@@ -27,8 +49,12 @@ def produce_values(
     key: bytes | None = None,
     timeout: float = 30.0,
 ) -> int:
-    """Produce every value and wait for the broker to acknowledge them; returns the count."""
-    producer = Producer({"linger.ms": 5, **config})
+    """Produce every value and wait for the broker to acknowledge them; returns the count.
+
+    A refused login or ACL, or a missing topic, ends it with one clear error at once.
+    """
+    errors = ClientErrors()
+    producer = Producer({"linger.ms": 5, **config, **errors.config()})
     failures: list[KafkaError] = []
 
     def on_delivery(error: KafkaError | None, _message: object) -> None:
@@ -43,13 +69,28 @@ def produce_values(
                 break
             except BufferError:  # local queue full: let deliveries drain
                 producer.poll(0.1)
+                errors.refusals.check()
         count += 1
         producer.poll(0)
-    if producer.flush(timeout) > 0:
-        raise ModstreamError(f"the broker did not acknowledge every record within {timeout:.0f}s")
+    deadline = time.monotonic() + timeout
+    while producer.flush(0.5) > 0:
+        errors.refusals.check()
+        if time.monotonic() >= deadline:
+            raise errors.timed_out(
+                f"the broker did not acknowledge every record within {timeout:.0f}s"
+            )
+    for error in failures:
+        _raise_refusal(error, "write to", topic)
     if failures:
         raise ModstreamError(f"{len(failures)} record(s) were not delivered: {failures[0].str()}")
     return count
+
+
+def _raise_refusal(error: KafkaError, action: str, topic: str) -> None:
+    """Raise ``error`` as a refusal, if it is one."""
+    found = refusal(error, action=action, names={"topic": topic})
+    if found is not None:
+        raise found
 
 
 @dataclass
@@ -71,10 +112,12 @@ def consume_records(
     group: str | None = None,
 ) -> Iterator[Record]:
     """Records of ``topic`` until ``max_records`` or ``timeout`` seconds without a new one."""
+    errors = ClientErrors()
     consumer = Consumer(
         {
             **GROUP_TUNING,
             **config,
+            **errors.config(),
             "group.id": group or f"modstream-console-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": "false",
             # Brokers with a wrong "latest" lookup still give a correct "earliest".
@@ -92,13 +135,15 @@ def consume_records(
             if timeout is not None and time.monotonic() - last > timeout:
                 return
             message = consumer.poll(0.2)
+            errors.refusals.check()
             if message is None:
                 continue
             error = message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
                     continue
-                raise KafkaException(error)
+                _raise_refusal(error, "read", topic)
+                raise ModstreamError(f"cannot read {topic!r}: {error.str()}")
             last = time.monotonic()
             seen += 1
             raw_headers = message.headers() or []

@@ -19,14 +19,16 @@ examples:
   modstream stream --registry --input-topic comments --output-topic predictions  # follow models
   modstream stream --model models/default --bootstrap-servers kafka:9092 \\
       --input-topic comments --output-topic predictions --group moderation --workers 2 \\
-      --kafka-config security.protocol=SASL_SSL --kafka-config sasl.mechanism=PLAIN \\
-      --kafka-config sasl.username=app --kafka-config sasl.password=secret
+      --kafka-config security.protocol=SASL_SSL --kafka-config sasl.mechanism=SCRAM-SHA-512 \\
+      --kafka-config @client.properties     # sasl.username=..., sasl.password=...
 
 Records that cannot be answered go to the dead-letter topic (default
 {defaults.dead_letter_topic("<input-topic>")}) with the reason in headers. Offsets are committed
 only after every output of a batch is acknowledged (at-least-once). With --metrics-port,
 worker i serves {defaults.METRICS_PATH} and {defaults.READY_PATH} (200 once it is warmed up and in its
-group) on PORT+i. The environment may set every option: MODSTREAM_MODEL,
+group) on PORT+i. A refused login or ACL stops the worker with one line and exit code 2
+(also when it happens after start-up).
+The environment may set every option: MODSTREAM_MODEL,
 MODSTREAM_BOOTSTRAP_SERVERS (or KAFKA_BROKER), KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC,
 KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_* and MODSTREAM_KAFKA_CONFIG (a JSON object).
 """
@@ -94,8 +96,9 @@ def register(sub: Any) -> None:
         "--kafka-config",
         action="append",
         default=[],
-        metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable (SASL, TLS, timeouts)",
+        metavar="KEY=VALUE|@FILE",
+        help="any librdkafka property (SASL, TLS, timeouts), repeatable; @FILE reads a "
+        "properties file, which keeps passwords off the command line",
     )
     add_follow_args(parser, connection=False)
     add_answer_args(parser)

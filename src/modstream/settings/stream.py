@@ -10,9 +10,12 @@ as a JSON object).
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modstream import credentials
 from modstream.settings import defaults
 from modstream.settings.policy import PolicySettings
 from modstream.settings.registry import RegistrySettings
@@ -63,7 +66,8 @@ class StreamSettings(BaseSettings):
     metrics_port: int | None = None
     metrics_host: str = defaults.HOST
     exactly_once: bool = False
-    kafka_config: dict[str, str] = Field(default_factory=dict)
+    # Secrets may be in here: kept out of the settings' repr (logs, tracebacks).
+    kafka_config: dict[str, str] = Field(default_factory=dict, repr=False)
     # Model roles from the registry, the keep/review/remove policy (docs/models.md).
     registry_settings: RegistrySettings = Field(default_factory=RegistrySettings)
     policy_settings: PolicySettings = Field(default_factory=PolicySettings)
@@ -77,7 +81,9 @@ class StreamSettings(BaseSettings):
         default=None, validation_alias=_alias("ssl_client_cert", "KAFKA_SSL_CLIENT_CERT")
     )
     ssl_client_key: str | None = Field(
-        default=None, validation_alias=_alias("ssl_client_key", "KAFKA_SSL_CLIENT_KEY")
+        default=None,
+        validation_alias=_alias("ssl_client_key", "KAFKA_SSL_CLIENT_KEY"),
+        repr=False,
     )
     ssl_ca_cert_file: str | None = Field(
         default=None, validation_alias=_alias("ssl_ca_cert_file", "KAFKA_SSL_CA_CERT_FILE")
@@ -90,8 +96,19 @@ class StreamSettings(BaseSettings):
         default=None, validation_alias=_alias("ssl_client_key_file", "KAFKA_SSL_CLIENT_KEY_FILE")
     )
     ssl_client_key_pass: str | None = Field(
-        default=None, validation_alias=_alias("ssl_client_key_pass", "KAFKA_SSL_CLIENT_KEY_PASS")
+        default=None,
+        validation_alias=_alias("ssl_client_key_pass", "KAFKA_SSL_CLIENT_KEY_PASS"),
+        repr=False,
     )
+
+    @field_validator("kafka_config", mode="before")
+    @classmethod
+    def _properties_as_text(cls, value: Any) -> Any:
+        # librdkafka takes every property as text; a number given in JSON is one too, and
+        # converting it here keeps a numeric password out of a validation error's message.
+        if isinstance(value, dict):
+            return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
+        return value
 
     @property
     def dead_letter(self) -> str:
@@ -108,4 +125,5 @@ class StreamSettings(BaseSettings):
             if value:
                 config[prop] = value
         config.update(self.kafka_config)
+        credentials.remember(config)  # masked in logs and errors from now on
         return config

@@ -86,6 +86,7 @@ class Checkpoint:
         self._produced = 0
         self._reported = 0
         self._failures: list[tuple[KafkaError, Message]] = []
+        self._refused: list[tuple[KafkaError, str]] = []  # produce() calls that raised
         self._in_transaction = False
 
     @property
@@ -98,6 +99,13 @@ class Checkpoint:
         """The error reports so far, with the records they are about (their headers name
         the input record, see ``headers.source_headers``)."""
         return list(self._failures)
+
+    @property
+    def failed_writes(self) -> list[tuple[KafkaError, str]]:
+        """Every error of the batch's outputs with its topic: refused ``produce`` calls and
+        error delivery reports."""
+        reports = [(error, str(message.topic())) for error, message in self._failures]
+        return self._refused + reports
 
     @property
     def offsets(self) -> dict[Partition, int]:
@@ -136,6 +144,9 @@ class Checkpoint:
             except KafkaException as exc:
                 if too_large(exc):
                     raise PayloadTooLarge(f"{topic} refuses the record: {describe(exc)}") from exc
+                error = kafka_error(exc)
+                if error is not None:
+                    self._refused.append((error, topic))
                 raise DeliveryFailed(f"cannot produce to {topic}: {describe(exc)}") from exc
         self._produced += 1
 

@@ -11,6 +11,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
 from modstream.stream.config import consumer_config, producer_config
+from modstream.stream.refusals import Refusals
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,12 @@ class ClientFactory:
         self.settings = settings
         self.index = index
         self.errors = errors
+        names = {"group": settings.group}
+        transactional_id = producer_config(settings, index).get("transactional.id")
+        if transactional_id:
+            names["transactional id"] = str(transactional_id)
+        # Errors no retry fixes (a refused login, an ACL), reported by any of the clients.
+        self.refusals = Refusals(names)
 
     def consumer(self) -> Consumer:
         hooks: dict[str, Any] = {"error_cb": self._on_client_error}
@@ -52,6 +59,8 @@ class ClientFactory:
         return Producer({**config, "error_cb": self._on_client_error})
 
     def _on_client_error(self, error: KafkaError) -> None:
+        if self.refusals.note(error):
+            return  # the worker stops on it with one clear error
         self.errors.warning(f"client-{error.code()}", f"kafka client: {error.str()}")
 
 

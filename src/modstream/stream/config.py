@@ -8,6 +8,7 @@ on (manual commits, manual offset store), which are forced.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from modstream.errors import InvalidInput
 from modstream.settings import StreamSettings
@@ -44,12 +45,37 @@ PRODUCER_DEFAULTS: dict[str, str | int] = {
 
 
 def parse_properties(pairs: Iterable[str]) -> dict[str, str]:
-    """``["key=value", ...]`` (from ``--kafka-config``) as a dict."""
+    """``["key=value", "@client.properties", ...]`` (from ``--kafka-config``) as a dict.
+
+    ``@PATH`` reads a properties file (``key=value`` lines, ``#`` comments), so passwords
+    need not be on a command line, where ``ps`` shows them to everyone on the machine.
+    A malformed item is reported by position, never by its text: it may be a password.
+    """
     result: dict[str, str] = {}
-    for pair in pairs:
+    for number, pair in enumerate(pairs, 1):
+        if pair.startswith("@"):
+            result.update(_read_properties(Path(pair[1:])))
+            continue
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise InvalidInput(f"--kafka-config expects key=value, got {pair!r}")
+            raise InvalidInput(f"--kafka-config expects key=value or @file; item {number} is not")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _read_properties(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput(f"--kafka-config @{path}: {exc.strerror or exc}") from exc
+    result: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--kafka-config @{path}: line {number} is not KEY=VALUE")
         result[key.strip()] = value.strip()
     return result
 

@@ -3,7 +3,8 @@
 Every worker is an independent consumer-group member, so N processes here and M on
 other machines (same ``--group``) share the input partitions; the partition count is
 the ceiling on useful workers. SIGTERM/SIGINT make each worker finish its batch,
-commit, leave the group and exit 0.
+commit, leave the group and exit 0. A worker that stops on an error no restart fixes (a
+refused login, an ACL) stops the others too, and the command exits 2.
 """
 
 from __future__ import annotations
@@ -11,19 +12,25 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import sys
 import threading
 import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from modstream.credentials import redact
+from modstream.errors import ModstreamError
 from modstream.registry.instance import worker_answering, worker_plane
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
+from modstream.stream.refusals import check_login
 from modstream.stream.worker import StreamWorker
 
 log = logging.getLogger(__name__)
 
 RESTART_DELAY = 2.0
+# A worker process's exit code for an error no restart fixes (the CLI's for its errors).
+STOPPED_ON_ERROR = 2
 
 
 def stop_on_signals(stop: threading.Event) -> None:
@@ -51,6 +58,8 @@ def run_worker(
         metrics.serve(
             port, settings.metrics_host, ready=lambda: worker is not None and worker.ready
         )
+    # A refused login ends here, in about a second, before the model is loaded.
+    check_login(settings.client_config())
     # The data plane: the --model, or the registry's models followed live (docs/models.md).
     plane, unfollow = worker_plane(settings, index)
     try:
@@ -65,7 +74,11 @@ def _child(settings_json: str, index: int, log_level: int) -> None:
     logging.basicConfig(
         level=log_level, format=f"%(asctime)s %(levelname)s worker-{index} %(name)s: %(message)s"
     )
-    run_worker(StreamSettings.model_validate_json(settings_json), index)
+    try:
+        run_worker(StreamSettings.model_validate_json(settings_json), index)
+    except ModstreamError as exc:  # one line, like the CLI; the supervisor stops on it
+        print(f"modstream stream: worker {index}: error: {redact(exc.message)}", file=sys.stderr)
+        sys.exit(STOPPED_ON_ERROR)
 
 
 def run_workers(settings: StreamSettings) -> int:
@@ -88,6 +101,10 @@ def run_workers(settings: StreamSettings) -> int:
     processes = {i: spawn(i) for i in range(settings.workers)}
     while not stop.wait(0.5):
         for index, process in list(processes.items()):
+            if process.exitcode == STOPPED_ON_ERROR:  # a restart would fail the same way
+                log.error("worker %d stopped on an error; stopping the others", index)
+                _stop_all(list(processes.values()))
+                return STOPPED_ON_ERROR
             if not process.is_alive():
                 log.error("worker %d exited with %s; restarting it", index, process.exitcode)
                 time.sleep(RESTART_DELAY)

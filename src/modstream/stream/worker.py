@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from modstream.errors import InvalidInput, PayloadTooLarge
 from modstream.model.reference import TextProfiles
@@ -25,10 +25,11 @@ from modstream.settings import StreamSettings
 from modstream.stream import headers as h
 from modstream.stream import metrics
 from modstream.stream.checkpoint import BatchNotCommitted, Checkpoint
-from modstream.stream.clients import ClientFactory, RateLimitedLog, discard
+from modstream.stream.clients import ClientFactory, RateLimitedLog, discard, kafka_error
 from modstream.stream.codec import Decoded, decode_value
 from modstream.stream.deadletter import DeadLetter
 from modstream.stream.metrics import StageClock
+from modstream.stream.refusals import Guard
 from modstream.stream.scoring import Outcome
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class StreamWorker:
         self.answering = answering or Answering(StaticPolicy(), shadow_topic(settings), None)
         self._errors = RateLimitedLog()
         self.clients = ClientFactory(settings, index, self._errors)
+        # Stops the worker on what no retry fixes: a refused login or an ACL.
+        self.guard = Guard(self.clients.refusals)
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.processed = 0  # records answered or dead-lettered and committed
@@ -119,10 +122,13 @@ class StreamWorker:
             self.producer.list_topics(self.output_topic, timeout=5.0)
         except Exception as exc:  # the broker may be down: the loop copes with that
             log.info("output topic metadata not fetched yet: %s", exc)
+        self.producer.poll(0)  # its error callbacks: a refused login stops the worker now
+        self.guard.check()
         self._warmed = True
 
     def close(self) -> None:
         """Leave the group and flush whatever is still queued."""
+        self._warmed = False  # not ready from now on
         if self.consumer is not None:
             self.consumer.close()
             self.consumer = None
@@ -136,9 +142,19 @@ class StreamWorker:
             try:
                 self.producer.init_transactions(10.0)
                 return
-            except Exception as exc:
+            except KafkaException as exc:
+                self._stop_if_refused(exc)
                 log.warning("cannot initialise transactions yet (%s); retrying", exc)
                 self._sleep()
+
+    def _stop_if_refused(self, exc: KafkaException) -> None:
+        """Raise what no retry fixes: a refusal in ``exc`` or in a client's callbacks."""
+        assert self.producer is not None
+        error = kafka_error(exc)
+        if error is not None:
+            self.clients.refusals.note(error)
+        self.producer.poll(0)
+        self.guard.check()
 
     def _replace_producer(self) -> None:
         """Drop the producer of a failed batch and start a fresh one.
@@ -155,6 +171,7 @@ class StreamWorker:
     # -- one batch ---------------------------------------------------------------------
     def step(self) -> int:
         """Consume, process and commit one micro-batch; returns the records committed."""
+        self.guard.check()
         messages, fill_seconds = self._next_batch()
         records = [m for m in messages if not self._is_error(m)]
         if not records:
@@ -289,6 +306,7 @@ class StreamWorker:
         metrics.FAILURES.labels(exc.reason).inc()
         log.warning("batch of %d not committed, it will be retried: %s", size, exc)
         producer_usable = checkpoint.rewind()
+        self.guard.failed_writes(checkpoint.failed_writes)  # an ACL refusal stops here
         if exc.producer_unusable or not producer_usable:
             self._replace_producer()
         self._sleep()
@@ -299,6 +317,7 @@ class StreamWorker:
         if error is None:
             return False
         if error.code() != KafkaError._PARTITION_EOF:
+            self.guard.record_error(error, str(message.topic() or self.input_topic))
             self._errors.warning(str(error.code()), f"consumer: {error.str()}")
         return True
 

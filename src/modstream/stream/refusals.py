@@ -1,0 +1,142 @@
+"""Kafka errors no retry can fix: a refused login, an ACL that does not allow something.
+
+librdkafka retries everything. A wrong password, an untrusted certificate or an ACL that
+does not allow a topic is reported through ``error_cb`` or a record's error, again and
+again, while the client keeps trying; from outside that looks like a slow but healthy
+process. ``refusal`` picks those errors out and turns each into a modstream error that
+says what to fix; ``Refusals`` collects them from a client's callbacks so the client's
+owner can stop.
+Credentials never appear in these messages (librdkafka does not quote them, and the CLI
+masks remembered secrets in every line it prints).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+
+from modstream.errors import AuthenticationFailed, ModstreamError, NotAuthorized
+
+# A login the cluster refused: SASL credentials or mechanism, or TLS (an untrusted
+# certificate, a failed handshake).
+_LOGIN = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError._SSL}
+# What an ACL did not allow, by the kind of resource it protects.
+_ACL = {
+    KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
+    KafkaError.GROUP_AUTHORIZATION_FAILED: "group",
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
+}
+
+
+# What the principal was refused on each kind of resource, when the caller does not say.
+_VERBS = {"group": "join", "cluster": "use", "transactional id": "use", "topic": "use"}
+
+
+def refusal(
+    error: KafkaError, *, action: str | None = None, names: Mapping[str, str] | None = None
+) -> ModstreamError | None:
+    """The modstream error for ``error`` if no retry can fix it, else ``None``.
+
+    ``names`` maps a kind of resource ("topic", "group", "transactional id") to the one the
+    caller used, and ``action`` says what it did with the topic ("write to"), so the
+    message names what the ACLs refused; librdkafka's own text follows.
+    """
+    code = error.code()
+    if code in _LOGIN:
+        return AuthenticationFailed(
+            f"the Kafka cluster refused the login: {error.str()} (check security.protocol, "
+            "sasl.mechanism, sasl.username and the password, and the CA certificate)"
+        )
+    kind = _ACL.get(code)
+    if kind is None:
+        return None
+    name = (names or {}).get(kind)
+    verb = action if kind == "topic" and action else _VERBS[kind]
+    what = f"{kind} {name!r}" if name else f"the {kind}"
+    return NotAuthorized(
+        f"not authorized to {verb} {what}: {error.name()} (the cluster's ACLs do not "
+        "allow this principal)"
+    )
+
+
+class Refusals:
+    """The first refusal among the errors a client reported; ``check`` raises it.
+
+    ``names``: the group and transactional id the client uses, named in the message.
+    """
+
+    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+        self.names = dict(names or {})
+        self.first: ModstreamError | None = None
+
+    def note(self, error: KafkaError) -> bool:
+        """Remember ``error`` if it is a refusal; returns whether it was one."""
+        found = refusal(error, names=self.names)
+        if found is not None and self.first is None:
+            self.first = found
+        return found is not None
+
+    def check(self) -> None:
+        """Raise the first refusal, if there was one."""
+        if self.first is not None:
+            raise self.first
+
+
+class Guard:
+    """When a worker stops instead of retrying: a refusal reported by one of its clients, a
+    record it may not read or write."""
+
+    def __init__(self, refusals: Refusals) -> None:
+        self.refusals = refusals
+
+    def record_error(self, error: KafkaError, topic: str) -> None:
+        """A consumed record's error: raise it if it is a refusal."""
+        found = refusal(error, action="read", names={**self.refusals.names, "topic": topic})
+        if found is not None:
+            raise found
+
+    def failed_writes(self, failures: Iterable[tuple[KafkaError, str]]) -> None:
+        """The output errors of a failed batch, by topic: raise the first refusal."""
+        for error, topic in failures:
+            names = {**self.refusals.names, "topic": topic}
+            found = refusal(error, action="write to", names=names)
+            if found is not None:
+                raise found
+
+    def check(self) -> None:
+        """Raise what stops the worker, if anything does."""
+        self.refusals.check()
+
+
+def check_login(config: Mapping[str, str | int], timeout: float = 10.0) -> None:
+    """Raise the cluster's refusal of this client configuration, if it refuses it.
+
+    Returns as soon as the cluster answers, when it cannot be reached at all (callers
+    wait for a broker their own way), or after ``timeout``. A refused login is reported
+    within about a second, before anything slow (a model load) is started.
+    """
+    refusals = Refusals()
+    unreachable: list[KafkaError] = []
+
+    def on_error(error: KafkaError) -> None:
+        if not refusals.note(error) and error.code() == KafkaError._ALL_BROKERS_DOWN:
+            unreachable.append(error)
+
+    hooks: dict[str, Any] = {"log_level": 0, "error_cb": on_error}
+    admin = AdminClient({**config, **hooks})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            admin.list_topics(timeout=0.5)
+            return
+        except KafkaException:
+            pass
+        admin.poll(0)  # serves error_cb
+        refusals.check()
+        if unreachable:
+            return

@@ -1,0 +1,234 @@
+"""The worker and the console tools on a secured Apache Kafka: SASL_SSL (SCRAM-SHA-512 over
+TLS with a CA made here) and ACLs that let each principal use only its own topics, group
+and transactional id. A refused login or ACL ends with one clear line and a non-zero exit,
+nothing is committed without the right to write, a rotated password stops a running
+worker, and no password or private key shows in logs, metrics, errors or command lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from confluent_kafka.admin import (
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
+
+from modstream.errors import AuthenticationFailed, NotAuthorized
+from modstream.model import TextModel
+from modstream.settings import StreamSettings
+from modstream.settings.defaults import METRICS_PATH, READY_PATH
+from tests.integration.security_fixtures import (
+    Secured,
+    StreamTopics,
+    client_key,
+    command_lines,
+    lines,
+    modstream,
+    run,
+    secured_cluster,
+    seldon_env,
+    stop,
+    worker_thread,
+    write_properties,
+)
+from tests.integration.stream_fixtures import committed, produce, read, seldon, wait_for
+from tests.kafka import allow
+from tests.kafka.cluster import free_port
+from tests.kafka.fixtures import running
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.kafka]
+
+NOTHING_COMMITTED = -1001  # librdkafka's OFFSET_INVALID
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    workdir = tmp_path_factory.mktemp("secured")
+    cluster, security, users = secured_cluster(workdir)
+    with running(cluster):
+        cert, key, key_password = client_key(workdir)
+        result = Secured(cluster, security, users, cert, key, key_password, workdir)
+        write_properties(result)
+        yield result
+
+
+def _worker_acls(secured: Secured, topics: StreamTopics, user: str = "worker") -> None:
+    """``user`` may read the input, write the output and dead letters, join the group; the
+    ``app`` principal sends requests and reads answers (a group of its own)."""
+    transactional_id = f"modstream-{topics.group}-{topics.input}-0"
+    secured.cluster.create_acls(
+        allow(user, read=[topics.input], write=[topics.output, topics.dead_letter],
+              groups=[topics.group], transactional_ids=[transactional_id])
+        + allow("app", write=[topics.input], read=[topics.output, topics.dead_letter],
+                groups=[f"app-{topics.group}"])
+    )  # fmt: skip
+
+
+def _send_and_read(secured: Secured, topics: StreamTopics, texts: list[str]) -> list[str]:
+    """``modstream produce`` the texts and ``modstream consume`` their answers, as ``app``."""
+    login = ["--bootstrap-servers", secured.servers, "--kafka-config",
+             f"@{secured.users['app'].properties}"]  # fmt: skip
+    code, output = run("produce", *login, "--topic", topics.input, *texts)
+    assert code == 0, output
+    secured.assert_hidden(output)
+    code, output = run(
+        "consume", *login, "--topic", topics.output, "--from-beginning", "--max",
+        str(len(texts)), "--timeout", "90", "--group", f"app-{topics.group}",
+        "--kafka-config", "isolation.level=read_committed",
+    )  # fmt: skip
+    assert code == 0, output
+    secured.assert_hidden(output)
+    return [line for line in lines(output) if line.startswith("{")]
+
+
+def _ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}{READY_PATH}", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _scrape(port: int) -> str:
+    with httpx.Client(timeout=10) as client:
+        ready = client.get(f"http://127.0.0.1:{port}{READY_PATH}")
+        metrics = client.get(f"http://127.0.0.1:{port}{METRICS_PATH}")
+    return f"{ready.status_code} {ready.text}\n{metrics.text}"
+
+
+def test_stream_with_seldon_env_exactly_once_over_sasl_ssl(
+    secured: Secured, model_dir: Path, tmp_path: Path
+) -> None:
+    topics = StreamTopics().create(secured.cluster)
+    _worker_acls(secured, topics)
+    port, log = free_port(), tmp_path / "worker.log"
+    worker = modstream(
+        "stream", "--model", str(model_dir), "--group", topics.group, "--exactly-once",
+        "--metrics-port", str(port), env=seldon_env(secured, topics, "worker"), log=log,
+    )  # fmt: skip
+    try:
+        answers = _send_and_read(secured, topics, ["first comment", "second", "third"])
+        assert len(answers) == 3 and all('"t:1"' in answer for answer in answers)
+        secured.assert_hidden(_scrape(port), *command_lines(worker.pid))
+    finally:
+        assert stop(worker) == 0, log.read_text()[-3000:]
+    secured.assert_hidden(log.read_text())
+
+
+def test_stream_with_kafka_config_and_two_workers_over_sasl_ssl(
+    secured: Secured, model_dir: Path, tmp_path: Path
+) -> None:
+    topics = StreamTopics().create(secured.cluster)
+    _worker_acls(secured, topics)
+    log, port = tmp_path / "workers.log", free_port()
+    workers = modstream(
+        "stream", "--model", str(model_dir), "--bootstrap-servers", secured.servers,
+        "--input-topic", topics.input, "--output-topic", topics.output, "--group", topics.group,
+        "--workers", "2", "--kafka-config", "security.protocol=SASL_SSL", "--metrics-port",
+        str(port), "--kafka-config", f"@{secured.users['worker'].properties}", log=log,
+    )  # fmt: skip
+    try:
+        assert len(_send_and_read(secured, topics, ["one", "two"])) == 2
+        # Both in the group (worker i serves PORT+i), so both stop on SIGTERM cleanly.
+        assert wait_for(lambda: all(_ready(port + i) for i in (0, 1)), timeout=120)
+        secured.assert_hidden(_scrape(port), _scrape(port + 1))
+        # Neither the command line nor the worker processes it starts show the password.
+        processes = list(command_lines(workers.pid))
+        assert len(processes) >= 3
+        secured.assert_hidden(*processes)
+    finally:
+        assert stop(workers) == 0, log.read_text()[-3000:]
+    secured.assert_hidden(log.read_text())
+
+
+def _assert_one_line_error(code: int, output: str, command: str, *expected: str) -> None:
+    assert code == 2, output
+    assert "Traceback" not in output
+    last = lines(output)[-1]
+    assert last.startswith(f"modstream {command}: error: "), output
+    for text in expected:
+        assert text in last
+
+
+def test_wrong_password_ends_every_command_with_one_line(
+    secured: Secured, model_dir: Path, tmp_path: Path
+) -> None:
+    topics = StreamTopics().create(secured.cluster)
+    _worker_acls(secured, topics)
+    wrong = f"not-{secured.users['worker'].password}"
+    secured.extra_secrets.append(wrong)
+    bad = tmp_path / "bad.properties"
+    login = secured.login("worker", wrong)
+    bad.write_text("".join(f"{k}={v}\n" for k, v in login.items()))
+    common = ["--bootstrap-servers", secured.servers, "--kafka-config", f"@{bad}"]
+    refused = ("refused the login", "SASL authentication error")
+
+    code, output = run("stream", "--model", str(model_dir), *common, "--input-topic",
+                       topics.input, "--output-topic", topics.output, "--group", topics.group)  # fmt: skip
+    _assert_one_line_error(code, output, "stream", *refused)
+    secured.assert_hidden(output)
+    code, output = run("produce", *common, "--topic", topics.input, "hello")
+    _assert_one_line_error(code, output, "produce", *refused)
+    code, output = run("consume", *common, "--topic", topics.output, "--timeout", "60")
+    _assert_one_line_error(code, output, "consume", *refused)
+    secured.assert_hidden(output)
+
+
+def _settings(secured: Secured, topics: StreamTopics, user: str) -> StreamSettings:
+    return StreamSettings(
+        bootstrap_servers=secured.servers, input_topic=topics.input,
+        output_topic=topics.output, group=topics.group, max_wait_ms=20,
+        kafka_config=secured.login(user),
+    )  # fmt: skip
+
+
+def test_no_write_access_stops_the_worker_and_commits_nothing(
+    secured: Secured, model: TextModel
+) -> None:
+    topics = StreamTopics().create(secured.cluster)
+    secured.cluster.create_acls(
+        allow("nowrite", read=[topics.input], write=[topics.dead_letter], groups=[topics.group])
+    )
+    produce(secured.cluster, topics.input, [seldon(f"comment {i}") for i in range(3)])
+    worker, errors, stop_event, thread = worker_thread(_settings(secured, topics, "nowrite"), model)
+    thread.join(120)
+    stop_event.set()
+    assert not thread.is_alive()
+    [error] = errors
+    assert isinstance(error, NotAuthorized)
+    assert f"write to topic {topics.output!r}" in str(error)
+    assert "TOPIC_AUTHORIZATION_FAILED" in str(error)
+    assert committed(secured.cluster, topics.group, topics.input, 1) == {0: NOTHING_COMMITTED}
+    assert read(secured.cluster, topics.output, 1, timeout=3) == []
+    assert not worker.ready
+
+
+def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: TextModel) -> None:
+    topics = StreamTopics().create(secured.cluster)
+    _worker_acls(secured, topics, user="rotating")
+    worker, errors, stop_event, thread = worker_thread(_settings(secured, topics, "rotating"), model)
+    try:
+        produce(secured.cluster, topics.input, [seldon("before the rotation")])
+        assert len(read(secured.cluster, topics.output, 1, timeout=90)) == 1
+        assert worker.ready
+        new_password = secured.users["rotating"].password + "-rotated"
+        secured.extra_secrets.append(new_password)
+        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
+        admin = secured.cluster.admin()
+        change = UserScramCredentialUpsertion("rotating", info, new_password.encode())
+        for future in admin.alter_user_scram_credentials([change]).values():
+            future.result(30)
+        # Its connections must log in again within connections.max.reauth.ms, and fail.
+        assert wait_for(lambda: not thread.is_alive(), timeout=120)
+    finally:
+        stop_event.set()
+        thread.join(60)
+    [error] = errors
+    assert isinstance(error, AuthenticationFailed), error
+    assert not worker.ready
+    secured.assert_hidden(str(error))
+
+
