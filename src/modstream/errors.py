@@ -89,3 +89,14 @@ class NotAuthorized(ModstreamError):
     status = 403
     reason = "NOT_AUTHORIZED"
 
+
+class TopicMissing(NotFound):
+    """A topic the worker reads or writes does not exist (and the broker does not create it)."""
+
+    reason = "TOPIC_MISSING"
+
+
+class RecordTooLarge(PayloadTooLarge):
+    """An answer or dead letter is larger than its topic accepts (``max.message.bytes``)."""
+
+    reason = "RECORD_TOO_LARGE"

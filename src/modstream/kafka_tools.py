@@ -11,9 +11,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
-from modstream.errors import ModstreamError
+from modstream.errors import ModstreamError, TopicMissing
 from modstream.stream.config import GROUP_TUNING
-from modstream.stream.refusals import Refusals, refusal
+from modstream.stream.refusals import MISSING_TOPIC, Refusals, refusal
 
 
 def seldon_request(text: str) -> bytes:
@@ -87,10 +87,12 @@ def produce_values(
 
 
 def _raise_refusal(error: KafkaError, action: str, topic: str) -> None:
-    """Raise ``error`` as a refusal, if it is one."""
+    """Raise ``error`` as a refusal or a missing topic, if it is one of them."""
     found = refusal(error, action=action, names={"topic": topic})
     if found is not None:
         raise found
+    if error.code() in MISSING_TOPIC:
+        raise TopicMissing(f"topic {topic!r} does not exist")
 
 
 @dataclass

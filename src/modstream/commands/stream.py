@@ -26,8 +26,8 @@ Records that cannot be answered go to the dead-letter topic (default
 {defaults.dead_letter_topic("<input-topic>")}) with the reason in headers. Offsets are committed
 only after every output of a batch is acknowledged (at-least-once). With --metrics-port,
 worker i serves {defaults.METRICS_PATH} and {defaults.READY_PATH} (200 once it is warmed up and in its
-group) on PORT+i. A refused login or ACL stops the worker with one line and exit code 2
-(also when it happens after start-up).
+group) on PORT+i. A refused login or ACL, or a topic still missing after --topic-wait-s,
+stops the worker with one line and exit code 2 (also when it happens after start-up).
 The environment may set every option: MODSTREAM_MODEL,
 MODSTREAM_BOOTSTRAP_SERVERS (or KAFKA_BROKER), KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC,
 KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_* and MODSTREAM_KAFKA_CONFIG (a JSON object).
@@ -93,6 +93,13 @@ def register(sub: Any) -> None:
         help="use Kafka transactions (needs a real Kafka cluster)",
     )
     add(
+        "--topic-wait-s",
+        type=float,
+        metavar="SECONDS",
+        help=f"how long a missing input, output or dead-letter topic is waited for, then "
+        f"the worker stops naming it (default {defaults.TOPIC_WAIT_S:g})",
+    )
+    add(
         "--kafka-config",
         action="append",
         default=[],
@@ -114,7 +121,7 @@ def settings_from_args(args: argparse.Namespace) -> StreamSettings:
     fields = (
         "model", "bootstrap_servers", "input_topic", "output_topic", "group",
         "dead_letter_topic", "workers", "max_batch_records", "max_wait_ms", "max_value_bytes",
-        "metrics_port", "metrics_host", "exactly_once",
+        "metrics_port", "metrics_host", "exactly_once", "topic_wait_s",
     )  # fmt: skip
     updates = {f: getattr(args, f) for f in fields if getattr(args, f, None) is not None}
     kafka = {**base.kafka_config, **parse_properties(args.kafka_config)}

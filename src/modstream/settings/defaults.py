@@ -32,6 +32,7 @@ METRICS_PORT = 9100  # the worker's metrics server in containers and under modst
 METRICS_PATH = "/metrics"
 READY_PATH = "/ready"  # 200 once the worker is warmed up and in its group, else 503
 DEAD_LETTER_SUFFIX = ".dlq"
+TOPIC_WAIT_S = 10.0  # how long a missing topic is waited for before the worker stops
 
 
 def dead_letter_topic(input_topic: str | None) -> str:

@@ -66,6 +66,8 @@ class StreamSettings(BaseSettings):
     metrics_port: int | None = None
     metrics_host: str = defaults.HOST
     exactly_once: bool = False
+    # How long a missing input, output or dead-letter topic is waited for before stopping.
+    topic_wait_s: float = Field(default=defaults.TOPIC_WAIT_S, gt=0)
     # Secrets may be in here: kept out of the settings' repr (logs, tracebacks).
     kafka_config: dict[str, str] = Field(default_factory=dict, repr=False)
     # Model roles from the registry, the keep/review/remove policy (docs/models.md).

@@ -24,7 +24,7 @@ from typing import ClassVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
-from modstream.errors import ModstreamError, PayloadTooLarge
+from modstream.errors import ModstreamError, RecordTooLarge
 from modstream.stream import headers as h
 from modstream.stream.clients import describe, kafka_error, too_large
 
@@ -127,7 +127,7 @@ class Checkpoint:
         """Produce one output of the batch; its delivery report is checked by ``verify``.
 
         A full local queue is waited out (deliveries drain it) until the delivery deadline.
-        Raises ``PayloadTooLarge`` for a record this producer refuses for its size (that
+        Raises ``RecordTooLarge`` for a record this producer refuses for its size (that
         record alone fails) and ``DeliveryFailed`` for any other refusal (the batch fails).
         """
         deadline = time.monotonic() + self.delivery_timeout
@@ -143,7 +143,10 @@ class Checkpoint:
                 self.producer.poll(_QUEUE_FULL_WAIT_S)
             except KafkaException as exc:
                 if too_large(exc):
-                    raise PayloadTooLarge(f"{topic} refuses the record: {describe(exc)}") from exc
+                    size = len(key or b"") + len(value or b"")
+                    raise RecordTooLarge(
+                        f"a record of {size:,} bytes is larger than {topic} takes: {describe(exc)}"
+                    ) from exc
                 error = kafka_error(exc)
                 if error is not None:
                     self._refused.append((error, topic))

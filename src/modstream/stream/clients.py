@@ -12,6 +12,7 @@ from modstream.settings import StreamSettings
 from modstream.stream import metrics
 from modstream.stream.config import consumer_config, producer_config
 from modstream.stream.refusals import Refusals
+from modstream.stream.sizes import SizeCap
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class ClientFactory:
             names["transactional id"] = str(transactional_id)
         # Errors no retry fixes (a refused login, an ACL), reported by any of the clients.
         self.refusals = Refusals(names)
+        # What the broker's size refusals taught: the largest record to send.
+        self.size_cap = SizeCap(settings.client_config())
 
     def consumer(self) -> Consumer:
         hooks: dict[str, Any] = {"error_cb": self._on_client_error}
@@ -55,7 +58,7 @@ class ClientFactory:
         return Consumer({**consumer_config(self.settings), **hooks})
 
     def producer(self) -> Producer:
-        config = producer_config(self.settings, self.index)
+        config = {**producer_config(self.settings, self.index), **self.size_cap.overrides()}
         return Producer({**config, "error_cb": self._on_client_error})
 
     def _on_client_error(self, error: KafkaError) -> None:

@@ -95,7 +95,15 @@ def consumer_config(settings: StreamSettings) -> dict[str, str | int]:
 
 
 def producer_config(settings: StreamSettings, worker_index: int = 0) -> dict[str, str | int]:
-    config: dict[str, str | int] = {**PRODUCER_DEFAULTS, **settings.client_config()}
+    # A record for a topic that does not exist waits this long for it to appear, then fails
+    # (and the worker stops naming it); under the delivery timeout, so the wait is the
+    # reason reported, not a timeout.
+    wait_s = min(settings.topic_wait_s, settings.delivery_timeout_s / 2)
+    config: dict[str, str | int] = {
+        **PRODUCER_DEFAULTS,
+        "topic.metadata.propagation.max.ms": int(wait_s * 1000),
+        **settings.client_config(),
+    }
     if settings.exactly_once:
         # One stable id per worker slot, so a restarted worker fences its predecessor.
         config["transactional.id"] = (

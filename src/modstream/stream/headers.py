@@ -32,11 +32,16 @@ TEXT_OOV = "modstream.text.oov"
 DECISION = "modstream.decision"  # keep | review | remove: the strongest over the record's texts
 
 
-def source_headers(message: Message) -> Headers:
-    """The input record's own headers plus where it came from (for de-duplication)."""
+def own_headers(message: Message) -> Headers:
+    """A record's headers as (name, value) pairs, whatever form the client gave them in."""
     own = message.headers() or []
     pairs = own.items() if isinstance(own, dict) else own
-    headers: Headers = [(k, v if v is not None else b"") for k, v in pairs]
+    return [(k, v if v is not None else b"") for k, v in pairs]
+
+
+def source_headers(message: Message) -> Headers:
+    """The input record's own headers plus where it came from (for de-duplication)."""
+    headers = own_headers(message)
     headers.extend(
         [
             (SOURCE_TOPIC, str(message.topic()).encode()),

@@ -1,11 +1,11 @@
-"""Kafka errors no retry can fix: a refused login, an ACL that does not allow something.
+"""Kafka errors no retry can fix: a refused login, a missing ACL, a topic that does not exist.
 
 librdkafka retries everything. A wrong password, an untrusted certificate or an ACL that
 does not allow a topic is reported through ``error_cb`` or a record's error, again and
 again, while the client keeps trying; from outside that looks like a slow but healthy
 process. ``refusal`` picks those errors out and turns each into a modstream error that
 says what to fix; ``Refusals`` collects them from a client's callbacks so the client's
-owner can stop.
+owner can stop; ``TopicWait`` gives a missing topic a bounded time to appear.
 Credentials never appear in these messages (librdkafka does not quote them, and the CLI
 masks remembered secrets in every line it prints).
 """
@@ -19,7 +19,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
-from modstream.errors import AuthenticationFailed, ModstreamError, NotAuthorized
+from modstream.errors import AuthenticationFailed, ModstreamError, NotAuthorized, TopicMissing
 
 # A login the cluster refused: SASL credentials or mechanism, or TLS (an untrusted
 # certificate, a failed handshake).
@@ -31,6 +31,7 @@ _ACL = {
     KafkaError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
     KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
 }
+MISSING_TOPIC = frozenset({KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC})
 
 
 # What the principal was refused on each kind of resource, when the caller does not say.
@@ -87,30 +88,64 @@ class Refusals:
             raise self.first
 
 
+class TopicWait:
+    """Missing topics and since when; ``check`` stops once one was missing for ``limit`` s."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self._since: dict[str, float] = {}
+
+    def missing(self, topic: str) -> None:
+        self._since.setdefault(topic, time.monotonic())
+
+    def found(self, topic: str) -> None:
+        self._since.pop(topic, None)
+
+    def check(self) -> None:
+        now = time.monotonic()
+        for topic, since in self._since.items():
+            if now - since >= self.limit:
+                raise topic_missing(topic, self.limit)
+
+
 class Guard:
     """When a worker stops instead of retrying: a refusal reported by one of its clients, a
-    record it may not read or write."""
+    record it may not read or write, a topic missing for longer than ``topic_wait_s``."""
 
-    def __init__(self, refusals: Refusals) -> None:
+    def __init__(self, refusals: Refusals, topic_wait_s: float) -> None:
         self.refusals = refusals
+        self.topics = TopicWait(topic_wait_s)
 
     def record_error(self, error: KafkaError, topic: str) -> None:
-        """A consumed record's error: raise it if it is a refusal."""
+        """A consumed record's error: raise a refusal, note a missing topic."""
         found = refusal(error, action="read", names={**self.refusals.names, "topic": topic})
         if found is not None:
             raise found
+        if error.code() in MISSING_TOPIC:
+            self.topics.missing(topic)
 
     def failed_writes(self, failures: Iterable[tuple[KafkaError, str]]) -> None:
-        """The output errors of a failed batch, by topic: raise the first refusal."""
+        """The output errors of a failed batch, by topic: raise a refusal or a topic that is
+        missing (the producer waited ``topic_wait_s`` for it already)."""
         for error, topic in failures:
             names = {**self.refusals.names, "topic": topic}
             found = refusal(error, action="write to", names=names)
             if found is not None:
                 raise found
+            if error.code() in MISSING_TOPIC:
+                raise topic_missing(topic, self.topics.limit)
 
     def check(self) -> None:
         """Raise what stops the worker, if anything does."""
         self.refusals.check()
+        self.topics.check()
+
+
+def topic_missing(topic: str, waited: float) -> TopicMissing:
+    return TopicMissing(
+        f"topic {topic!r} does not exist (waited {waited:g}s): create it, or let the "
+        "cluster create topics (auto.create.topics.enable)"
+    )
 
 
 def check_login(config: Mapping[str, str | int], timeout: float = 10.0) -> None:

@@ -4,7 +4,7 @@ Every worker is an independent consumer-group member, so N processes here and M 
 other machines (same ``--group``) share the input partitions; the partition count is
 the ceiling on useful workers. SIGTERM/SIGINT make each worker finish its batch,
 commit, leave the group and exit 0. A worker that stops on an error no restart fixes (a
-refused login, an ACL) stops the others too, and the command exits 2.
+refused login, an ACL, a missing topic) stops the others too, and the command exits 2.
 """
 
 from __future__ import annotations

@@ -62,8 +62,8 @@ class StreamWorker:
         self.answering = answering or Answering(StaticPolicy(), shadow_topic(settings), None)
         self._errors = RateLimitedLog()
         self.clients = ClientFactory(settings, index, self._errors)
-        # Stops the worker on what no retry fixes: a refused login or an ACL.
-        self.guard = Guard(self.clients.refusals)
+        # Stops the worker on what no retry fixes: a refused login or ACL, a missing topic.
+        self.guard = Guard(self.clients.refusals, settings.topic_wait_s)
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.processed = 0  # records answered or dead-lettered and committed
@@ -306,7 +306,9 @@ class StreamWorker:
         metrics.FAILURES.labels(exc.reason).inc()
         log.warning("batch of %d not committed, it will be retried: %s", size, exc)
         producer_usable = checkpoint.rewind()
-        self.guard.failed_writes(checkpoint.failed_writes)  # an ACL refusal stops here
+        self.guard.failed_writes(checkpoint.failed_writes)  # an ACL or a missing topic stops
+        # Refused for size: the retry's producer is capped, its oversized answers dead-lettered.
+        self.clients.size_cap.learn(checkpoint.undelivered)
         if exc.producer_unusable or not producer_usable:
             self._replace_producer()
         self._sleep()
@@ -325,6 +327,8 @@ class StreamWorker:
         self.assigned.update((p.topic, p.partition) for p in partitions)
         metrics.ASSIGNED.set(len(self.assigned))
         self._joined = True
+        for topic in {p.topic for p in partitions}:
+            self.guard.topics.found(topic)
         log.info("worker %d assigned %s", self.index, _describe(partitions))
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
