@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from modstream.broker import EmbeddedBroker
 from modstream.settings import StreamSettings
@@ -136,12 +136,32 @@ def read(
     return messages
 
 
+_COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
+
+
 def committed(broker: EmbeddedBroker, group: str, topic: str, partitions: int) -> dict[int, int]:
-    """The group's committed offset per partition (-1001 when nothing is committed)."""
+    """The group's committed offset per partition (-1001 when nothing is committed).
+
+    A retriable answer (the group's coordinator is moving or still loading, as Apache
+    Kafka says for a while after a group's first commit) is asked again, for up to 30 s.
+    """
     consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": group})
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    deadline = time.monotonic() + 30
     try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
+        while True:
+            try:
+                return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
+            except KafkaException as exc:
+                error = exc.args[0]
+                passing = error.retriable() or error.code() in _COORDINATOR_MOVING
+                if not passing or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         consumer.close()
 

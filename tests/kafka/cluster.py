@@ -76,7 +76,7 @@ class KafkaCluster(ClusterAdmin):
         ]
         self._overrides = dict(config or {})
         self._overrides.setdefault("auto.create.topics.enable", str(auto_create_topics).lower())
-        self._cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        self._cluster_id = _cluster_id()
 
     # -- addresses -------------------------------------------------------------------
     @property
@@ -243,3 +243,12 @@ def _tail(node: KafkaNode, lines: int = 30) -> str:
     if stdout.exists():
         text += stdout.read_text(errors="replace")
     return f"log {node.log_file}:\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def _cluster_id() -> str:
+    """A random cluster id as Kafka writes them (URL-safe base64 of 16 bytes), never one
+    starting with ``-``: the storage tool would read that as an option and refuse it."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate

@@ -173,3 +173,34 @@ def dead_lettered(reason: str) -> float:
         "modstream_stream_dead_lettered_records_total", {"reason": reason}
     )
     return value or 0.0
+
+
+def test_records_gathered_before_their_partition_is_revoked_are_left_to_its_next_owner(
+    model: TextModel, clients: Clients
+) -> None:
+    """A rebalance served while a batch is being gathered: the records already gathered
+    from the revoked partition are neither answered nor committed (the partition's next
+    owner reads them again), those of the partition kept are."""
+    settings = StreamSettings(input_topic=IN, output_topic=OUT, max_wait_ms=50)
+    with (
+        mock.patch.object(ClientFactory, "consumer", return_value=clients.consumer),
+        mock.patch.object(ClientFactory, "producer", return_value=clients.producer),
+    ):
+        worker = StreamWorker(settings, DataPlane(model))
+        worker.connect()
+    on_revoke = clients.consumer.subscribe.call_args.kwargs["on_revoke"]
+
+    gathered = [record(5, seldon("revoked"), partition=0), record(3, seldon("a"), partition=1)]
+    calls = iter([[], gathered, [record(9, seldon("kept"), partition=1)]])
+
+    def consume(**_: Any) -> list[Message]:
+        batch = next(calls)
+        if batch and batch[0].offset() == 9:  # the third call serves a rebalance first
+            on_revoke(clients.consumer, [TopicPartition(IN, 0)])
+        return batch
+
+    clients.consumer.consume.side_effect = consume
+    assert worker.step() == 2
+    assert [kwargs["key"] for _, kwargs in produced(clients)] == [b"k3", b"k9"]
+    offsets = clients.consumer.commit.call_args.kwargs["offsets"]
+    assert [(tp.topic, tp.partition, tp.offset) for tp in offsets] == [(IN, 1, 10)]

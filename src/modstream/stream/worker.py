@@ -68,6 +68,7 @@ class StreamWorker:
         self.producer: Producer | None = None
         self.processed = 0  # records answered or dead-lettered and committed
         self.assigned: set[tuple[str, int]] = set()
+        self._revoked: set[tuple[str, int]] = set()  # during the current consume call
         self._backoff = 0.0
         self._warmed = False
         self._joined = False
@@ -226,21 +227,38 @@ class StreamWorker:
 
         Under load the batch is whatever accumulated while the previous one was being
         processed, so nobody waits. When idle, the first record to arrive waits at most
-        ``max_wait_ms`` for company before it is processed.
+        ``max_wait_ms`` for company before it is processed. A batch is gathered over up to
+        three ``consume`` calls, and a rebalance can be served inside any of them: records
+        already gathered from a partition revoked meanwhile are dropped, since its next
+        owner reads them again from the last committed offset.
         """
         assert self.consumer is not None
         size = self.settings.max_batch_records
         started = time.perf_counter()
-        messages = self.consumer.consume(num_messages=size, timeout=0)
+        messages = self._consume(size, 0, [])
         if messages:
             return messages, time.perf_counter() - started
-        messages = self.consumer.consume(num_messages=1, timeout=_IDLE_WAIT_S)
+        messages = self._consume(1, _IDLE_WAIT_S, [])
         started = time.perf_counter()
         if messages and size > 1 and self.settings.max_wait_ms > 0:
-            messages += self.consumer.consume(
-                num_messages=size - 1, timeout=self.settings.max_wait_ms / 1000.0
-            )
+            messages = self._consume(size - 1, self.settings.max_wait_ms / 1000.0, messages)
         return messages, time.perf_counter() - started
+
+    def _consume(self, count: int, timeout: float, held: list[Message]) -> list[Message]:
+        """``held`` plus up to ``count`` more records, less the held records of a partition
+        revoked during this call (they are no longer this worker's to answer)."""
+        assert self.consumer is not None
+        self._revoked.clear()
+        fresh = self.consumer.consume(num_messages=count, timeout=timeout)
+        if self._revoked and held:
+            kept = [m for m in held if (m.topic(), m.partition()) not in self._revoked]
+            if len(kept) < len(held):
+                log.info(
+                    "worker %d dropped %d gathered records of revoked partitions",
+                    self.index, len(held) - len(kept),
+                )  # fmt: skip
+            held = kept
+        return held + fresh
 
     def _decode(self, message: Message) -> Outcome:
         try:
@@ -332,13 +350,17 @@ class StreamWorker:
         log.info("worker %d assigned %s", self.index, _describe(partitions))
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # Rebalances are served inside consume(), between batches: every batch consumed
-        # before it has been committed or rewound, so there is nothing to commit here.
-        self.assigned.difference_update((p.topic, p.partition) for p in partitions)
+        # Rebalances are served inside consume(): every batch processed before has been
+        # committed or rewound, so there is nothing to commit here; records gathered for
+        # the batch being filled are dropped by ``_consume``.
+        revoked = {(p.topic, p.partition) for p in partitions}
+        self._revoked |= revoked
+        self.assigned -= revoked
         metrics.ASSIGNED.set(len(self.assigned))
         log.info("worker %d revoked %s", self.index, _describe(partitions))
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._revoked |= {(p.topic, p.partition) for p in partitions}
         self.assigned.clear()
         metrics.ASSIGNED.set(0)
         self._joined = False
