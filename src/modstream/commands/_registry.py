@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from modstream.commands._kafka import add_kafka_config_arg
+
 
 def add_kafka_args(group: Any) -> None:
     """``--bootstrap-servers`` and ``--kafka-config`` (read by ``produce.tool_settings``)."""
     add = group.add_argument
     add("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
-    add("--kafka-config", action="append", default=[], metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable (SASL, TLS, timeouts)")  # fmt: skip
+    add_kafka_config_arg(group)
 
 
 def add_follow_args(parser: argparse.ArgumentParser, *, connection: bool) -> None:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from modstream.commands._kafka import add_kafka_config_arg
 from modstream.commands.produce import tool_settings
 from modstream.settings.defaults import BOOTSTRAP_SERVERS, dead_letter_topic
 
@@ -36,13 +37,7 @@ def register(sub: Any) -> None:
     add("--max", type=int, dest="max_records", help="stop after this many records")
     add("--headers", action="store_true", help="print key, partition, offset and headers")
     add("--group", help="consumer group (default: a fresh one; nothing is committed)")
-    add(
-        "--kafka-config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable",
-    )
+    add_kafka_config_arg(parser)
     parser.set_defaults(func=_run)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from modstream import deploy
+from modstream.commands._kafka import add_kafka_config_arg
 from modstream.deploy import DeployOptions, build_manifests
 from modstream.deploy.common import AUTOSCALERS, FLAVOURS, MODEL_PATH, SASL_MECHANISMS
 from modstream.settings.defaults import dead_letter_topic
@@ -129,13 +130,7 @@ def _add_security_args(p: argparse.ArgumentParser) -> None:
         "--security-protocol",
         help="default: implied by the secrets (SSL, SASL_SSL, SASL_PLAINTEXT)",
     )
-    group.add_argument(
-        "--kafka-config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="librdkafka property for the plain worker (repeatable)",
-    )
+    add_kafka_config_arg(group, "librdkafka property for the plain worker (repeatable)")
 
 
 def options_from_args(args: argparse.Namespace) -> DeployOptions:

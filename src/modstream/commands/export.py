@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from modstream.commands._kafka import add_kafka_config_arg
+
 EPILOG = """\
 examples:
   modstream export --input-topic comments --decisions-topic decisions --out labels.csv
@@ -37,8 +39,7 @@ def register(sub: Any) -> None:
     add("--input-topic", required=True, help="the topic of comments (the worker's input)")
     add("--decisions-topic", required=True, help="the topic of moderators' decisions")
     add("--out", required=True, type=Path, help="CSV file to write")
-    add("--kafka-config", action="append", default=[], metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable")  # fmt: skip
+    add_kafka_config_arg(parser)
     parser.set_defaults(func=_run)
 
 

@@ -7,6 +7,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
+from modstream.commands._kafka import add_kafka_config_arg
 from modstream.errors import InvalidInput
 from modstream.settings.defaults import MONITOR_PORT as DEFAULT_MONITOR_PORT
 
@@ -109,13 +110,7 @@ def register(sub: Any) -> None:
     add("--psi-clear", type=float, help="PSI under which it clears (default 0.15)")
     add("--share-raise", type=float, help="predicted-removed share change that alerts (0.15)")
     add("--share-clear", type=float, help="share change under which it clears (0.10)")
-    add(
-        "--kafka-config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable",
-    )
+    add_kafka_config_arg(parser)
     parser.set_defaults(func=_run)
 
 

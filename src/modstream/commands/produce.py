@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from modstream.commands._kafka import add_kafka_config_arg
 from modstream.settings.defaults import BOOTSTRAP_SERVERS
 
 if TYPE_CHECKING:
@@ -40,10 +41,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--topic", required=True, help="topic to produce to")
     parser.add_argument("--key", help="record key for every record")
     parser.add_argument("--raw", action="store_true", help="send lines as they are")
-    parser.add_argument(
-        "--kafka-config", action="append", default=[], metavar="KEY=VALUE",
-        help="any librdkafka property, repeatable",
-    )  # fmt: skip
+    add_kafka_config_arg(parser)
     parser.set_defaults(func=_run)
 
 

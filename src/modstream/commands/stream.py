@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from modstream.commands._kafka import add_kafka_config_arg
 from modstream.commands._registry import add_answer_args, add_follow_args, with_rollout_args
 from modstream.errors import InvalidInput
 from modstream.settings import defaults
@@ -99,14 +100,7 @@ def register(sub: Any) -> None:
         help=f"how long a missing input, output or dead-letter topic is waited for, then "
         f"the worker stops naming it (default {defaults.TOPIC_WAIT_S:g})",
     )
-    add(
-        "--kafka-config",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE|@FILE",
-        help="any librdkafka property (SASL, TLS, timeouts), repeatable; @FILE reads a "
-        "properties file, which keeps passwords off the command line",
-    )
+    add_kafka_config_arg(parser)
     add_follow_args(parser, connection=False)
     add_answer_args(parser)
     parser.set_defaults(func=_run)
