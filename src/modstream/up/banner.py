@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from modstream.settings import UpSettings
+from modstream.settings.defaults import METRICS_PATH, READY_PATH
 from modstream.up.models import DEMO_NOTE, ModelChoice
 from modstream.up.processes import HOST, Ports
 
@@ -23,7 +24,7 @@ def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, 
         "rest": rest,
         "grpc": f"{HOST}:{ports.grpc}",
         "kafka": broker,
-        "worker_metrics": f"http://{HOST}:{ports.metrics}/metrics",
+        "worker_metrics": f"http://{HOST}:{ports.metrics}{METRICS_PATH}",
         "monitor": f"http://{HOST}:{ports.monitor}/api/report",
         "produce": (
             f"modstream produce --bootstrap-servers {broker} --topic "
@@ -56,7 +57,7 @@ def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Pat
         f"  gRPC       {link['grpc']}  (seldon.protos.Model, inference.GRPCInferenceService)",
         f"  Kafka      {link['kafka']}  topics: {settings.input_topic} -> "
         f"{settings.output_topic}, dead letters: {settings.dead_letter}",
-        f"  Worker     {link['worker_metrics']}  (readiness: /ready)",
+        f"  Worker     {link['worker_metrics']}  (readiness: {READY_PATH})",
         f"  Monitor    {link['monitor']}  decisions: {settings.decisions_topic}, "
         f"alerts: {settings.alerts_topic}, metrics: {settings.monitor_metrics_topic}",
         f"  Model      {choice.describe()}",
