@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # only named in annotations: the command line starts without numpy
     import numpy as np
 
-__all__ = ["CLASS_NAMES", "PRESETS", "ModelFacts", "Scores"]
+__all__ = ["CLASS_NAMES", "NGRAM_PRESETS", "PRESETS", "ModelFacts", "Scores"]
 
 CLASS_NAMES = ("t:0", "t:1")  # [P(kept), P(removed)], the reference wire names
-PRESETS = ("default", "article")  # what a model can be trained as; model.presets builds them
+# What a model can be trained as; model.presets builds them.
+PRESETS = ("default", "article", "minilm")
+# Presets whose columns are all tf-idf (non-negative, as naive Bayes and chi² need): what
+# `modstream compare` runs. minilm adds signed sentence vectors and a transformer pass.
+NGRAM_PRESETS = ("default", "article")
 
 
 @dataclass(frozen=True)

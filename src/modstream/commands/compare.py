@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from modstream.commands._common import Progress, add_data_args, load_labelled
 from modstream.errors import ModstreamError
-from modstream.facts import PRESETS
+from modstream.facts import NGRAM_PRESETS
 
 if TYPE_CHECKING:
     from modstream.model.compare import ComparisonResult
@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_data_args(parser)
-    parser.add_argument("--preset", choices=PRESETS, default="default", help="feature preset")
+    parser.add_argument("--preset", choices=NGRAM_PRESETS, default="default", help="feature preset")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--sample", type=int, metavar="N", help="stratified sample of N rows")
     parser.add_argument("--seed", type=int, default=0, help="seed for folds and sampling")

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from modstream.errors import ArtifactError
 from modstream.model.features import TextFeatures
 from modstream.model.params import build, encode_params
+from modstream.model.sentences import SentenceVectors
 from modstream.text.charngrams import WordCharTfidf
 from modstream.text.clean import CleanTextTransformer
 from modstream.text.shape import SHAPE_NAMES, ShapeFeatures
@@ -29,7 +30,11 @@ _BLOCKS: dict[str, type] = {
     "word": TfidfVectorizer,
     "char": WordCharTfidf,
     "shape": ShapeFeatures,
+    "sentence": SentenceVectors,
 }
+# Feature settings added after artifacts were first written, with the value that leaves
+# such an artifact's model unchanged (the block did not exist, so it was off).
+_ADDED_FEATURE_PARAMS = {"sentence_weight": None}
 _STEPS: dict[str, type] = {
     "clean": CleanTextTransformer,
     "features": TextFeatures,
@@ -72,6 +77,8 @@ def encode_pipeline(pipeline: Pipeline) -> tuple[dict, Vocab, Arrays]:
         description["features"]["blocks"][block] = _described(estimator, f"features.{block}")
         if block == "shape":
             arrays["shape_mean"], arrays["shape_scale"] = estimator.mean_, estimator.scale_
+        elif block == "sentence":
+            description["features"]["blocks"][block]["weights_sha256"] = estimator.weights_sha256_
         else:
             by_index = sorted(estimator.vocabulary_.items(), key=lambda kv: kv[1])
             vocab[block] = [term for term, _ in by_index]
@@ -81,7 +88,12 @@ def encode_pipeline(pipeline: Pipeline) -> tuple[dict, Vocab, Arrays]:
 
 
 def _fitted_blocks(features: TextFeatures) -> dict[str, Any]:
-    found = {"word": features.word_, "char": features.char_, "shape": features.shape_}
+    found = {
+        "word": features.word_,
+        "char": features.char_,
+        "shape": features.shape_,
+        "sentence": features.sentence_,
+    }
     return {name: block for name, block in found.items() if block is not None}
 
 
@@ -104,16 +116,18 @@ def decode_pipeline(description: dict, vocab: Vocab, arrays: Arrays) -> Pipeline
 
 
 def _decode_features(description: dict, vocab: Vocab, arrays: Arrays) -> TextFeatures:
-    features: TextFeatures = _built(description, TextFeatures, "features")
+    params = {**_ADDED_FEATURE_PARAMS, **description.get("params", {})}
+    features: TextFeatures = _built({**description, "params": params}, TextFeatures, "features")
     wanted = {
         "word": features.word_ngram_range is not None,
         "char": features.char_ngram_range is not None,
         "shape": features.shape_weight is not None,
+        "sentence": features.sentence_weight is not None,
     }
     blocks = description.get("blocks", {})
     if set(blocks) != {name for name, on in wanted.items() if on}:
         raise ArtifactError(f"feature blocks {sorted(blocks)} do not match the feature settings")
-    features.word_ = features.char_ = features.shape_ = None
+    features.word_ = features.char_ = features.shape_ = features.sentence_ = None
     for name, block in blocks.items():
         estimator = _built(block, _BLOCKS[name], f"features.{name}")
         if name == "shape":
@@ -121,6 +135,8 @@ def _decode_features(description: dict, vocab: Vocab, arrays: Arrays) -> TextFea
                 _check_len(f"shape_{attr}", arrays[f"shape_{attr}"], len(SHAPE_NAMES))
             estimator.mean_, estimator.scale_ = arrays["shape_mean"], arrays["shape_scale"]
             estimator.n_features_in_ = 1
+        elif name == "sentence":
+            estimator.check_weights(str(block.get("weights_sha256")))
         else:
             terms = vocab[name]
             _check_len(f"{name}_idf", arrays[f"{name}_idf"], len(terms))

@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from modstream.datasets import Dataset
 from modstream.errors import DataError
+from modstream.facts import NGRAM_PRESETS
 from modstream.model.candidates import (
     Candidate,
     FeatureVariant,
@@ -30,7 +31,7 @@ from modstream.model.candidates import (
 )
 from modstream.model.crossval import Split, stratified_splits
 from modstream.model.features import TextFeatures
-from modstream.model.presets import PRESETS, classifier_params, feature_params
+from modstream.model.presets import classifier_params, feature_params
 from modstream.model.threshold import choose_threshold
 from modstream.text.clean import clean_text
 
@@ -256,8 +257,8 @@ def compare(
     on_step: StepCallback = _no_progress,
 ) -> ComparisonResult:
     """Run both comparisons on the same stratified folds of ``data``."""
-    if preset not in PRESETS:
-        raise DataError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    if preset not in NGRAM_PRESETS:
+        raise DataError(f"compare runs the presets {', '.join(NGRAM_PRESETS)}, not {preset!r}")
     labels = np.asarray(data.labels, dtype=int)
     splits = fold_splits(labels, folds, seed)
     texts = [clean_text(t) for t in data.texts]

@@ -5,7 +5,8 @@ readable one by one, so their pushes are handed back to the words they came from
 n-gram's push is split among the words of the comment in proportion to how often each
 word contains it. The result lists word n-grams (kind ``"ngram"``), whole words
 scored through their spelling (kind ``"characters"``) and, as one push, the comment's
-shape (kind ``"shape"``: its length, links, capitals and so on, against a typical comment).
+shape (kind ``"shape"``: its length, links, capitals and so on, against a typical comment)
+and, as one push, what the sentence vector says (kind ``"sentence"``, for models with one).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import scipy.sparse as sp
 from modstream.model.features import TextFeatures, whitespace_words
 
 SHAPE_PUSH = "comment shape (length, links, capitals, ...)"
+SENTENCE_PUSH = "sentence meaning (MiniLM vector)"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def explain_rows(
     widths = features.block_widths()
     n_word = widths.get("word", 0)
     first_shape = n_word + widths.get("char", 0)
+    first_sentence = first_shape + widths.get("shape", 0)
     typical_shape = 0.0
     if features.shape_ is not None:
         typical_shape = float(features.shape_.typical() @ coef[first_shape:])
@@ -76,9 +79,13 @@ def explain_rows(
             for c, p in zip(cols.tolist(), pushes.tolist(), strict=True)
             if c < n_word
         ]
-        shape = float(pushes[cols >= first_shape].sum()) - typical_shape
+        in_shape = (cols >= first_shape) & (cols < first_sentence)
+        shape = float(pushes[in_shape].sum()) - typical_shape
         if shape:
             items.append(Contribution(SHAPE_PUSH, shape, "shape"))
+        if features.sentence_ is not None:
+            sentence = float(pushes[cols >= first_sentence].sum())
+            items.append(Contribution(SENTENCE_PUSH, sentence, "sentence"))
         if features.char_ is not None:
             char_weights = {
                 c - n_word: p

@@ -1,4 +1,5 @@
-"""Feature extraction from cleaned texts: word n-gram tf-idf, character n-grams, comment shape."""
+"""Feature extraction from cleaned texts: word n-gram tf-idf, character n-grams, comment shape,
+sentence vectors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from modstream.model.sentences import DIMENSIONS, SentenceVectors
 from modstream.text import wordgrams
 from modstream.text.base import as_texts
 from modstream.text.charngrams import WordCharTfidf
@@ -75,15 +77,17 @@ class Analyzed:
     tokens: np.ndarray | None
     words: list[list[str]] | None
     shapes: np.ndarray | None
+    sentences: np.ndarray | None = None
 
     def __len__(self) -> int:
-        for part in (self.tokens, self.words, self.shapes):
+        for part in (self.tokens, self.words, self.shapes, self.sentences):
             if part is not None:
                 return len(part)
         return 0
 
     def part(self, name: str) -> Any:
-        """``tokens``, ``words`` or ``shapes``; a clear error if it was not analysed."""
+        """``tokens``, ``words``, ``shapes`` or ``sentences``; a clear error if it was not
+        analysed."""
         value = getattr(self, name)
         if value is None:
             raise ValueError(f"the texts were analysed without {name}")
@@ -95,12 +99,13 @@ class Analyzed:
             tokens=None if self.tokens is None else self.tokens[index],
             words=None if self.words is None else [self.words[i] for i in index],
             shapes=None if self.shapes is None else self.shapes[index],
+            sentences=None if self.sentences is None else self.sentences[index],
         )
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Cleaned texts → sparse features, in column order: word n-grams of tokens, character
-    n-grams within words, comment-shape columns (each block optional).
+    n-grams within words, comment-shape columns, sentence vectors (each block optional).
 
     With only word n-grams this is exactly a token transformer followed by a
     ``TfidfVectorizer`` over its token lists (the reference design's pipeline).
@@ -117,6 +122,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         char_ngram_range: tuple[int, int] | None = None,
         char_max_features: int | None = 100_000,
         shape_weight: float | None = None,
+        sentence_weight: float | None = None,
     ) -> None:
         self.tokenizer = tokenizer
         self.spacy_model = spacy_model
@@ -127,6 +133,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.char_ngram_range = char_ngram_range
         self.char_max_features = char_max_features
         self.shape_weight = shape_weight
+        self.sentence_weight = sentence_weight
 
     def tokenize(self, texts: Sequence[str]) -> np.ndarray:
         tok = make_tokenizer(self.tokenizer, self.spacy_model, self.n_process)
@@ -135,12 +142,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def analyze(self, X: Iterable[object]) -> Analyzed:
         """Tokens, words and shape measurements of each text, as the configured blocks need."""
         texts = as_texts(X)
-        if self.word_ngram_range is None and self.char_ngram_range is None:
-            raise ValueError("TextFeatures needs word or character n-grams")
+        if (self.word_ngram_range, self.char_ngram_range, self.sentence_weight) == (None,) * 3:
+            raise ValueError("TextFeatures needs word or character n-grams or sentence vectors")
         return Analyzed(
             tokens=None if self.word_ngram_range is None else self.tokenize(texts),
             words=None if self.char_ngram_range is None else whitespace_words(texts),
             shapes=None if self.shape_weight is None else ShapeFeatures().measure(texts),
+            sentences=None if self.sentence_weight is None else SentenceVectors().measure(texts),
         )
 
     def fit(self, X: Iterable[object], y: object = None) -> TextFeatures:
@@ -155,6 +163,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.word_: TfidfVectorizer | None = None
         self.char_: WordCharTfidf | None = None
         self.shape_: ShapeFeatures | None = None
+        self.sentence_: SentenceVectors | None = None
         parts: list[sp.csr_matrix] = []
         if self.word_ngram_range is not None:
             self.word_ = word_vectorizer(
@@ -174,6 +183,10 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 analyzed.part("shapes")
             )
             parts.append(self.shape_.scale(analyzed.part("shapes")))
+        if self.sentence_weight is not None:
+            self.sentence_ = SentenceVectors(self.sentence_weight)
+            self.sentence_.fit_measured(analyzed.part("sentences"))
+            parts.append(self.sentence_.scale(analyzed.part("sentences")))
         self.n_features_in_ = 1
         return _stack(parts)
 
@@ -189,6 +202,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             parts.append(self.char_.transform(analyzed.part("words")))
         if self.shape_ is not None:
             parts.append(self.shape_.scale(analyzed.part("shapes")))
+        if self.sentence_ is not None:
+            parts.append(self.sentence_.scale(analyzed.part("sentences")))
         return _stack(parts)
 
     def _word_matrix(self, tokens: np.ndarray) -> sp.csr_matrix:
@@ -208,6 +223,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             widths["char"] = len(self.char_.vocabulary_)
         if self.shape_ is not None:
             widths["shape"] = len(SHAPE_NAMES)
+        if self.sentence_ is not None:
+            widths["sentence"] = DIMENSIONS
         return widths
 
     def feature_names(self) -> list[str]:
@@ -219,6 +236,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             names.extend(f"{CHAR_PREFIX}{g}" for g, _ in by_index)
         if self.shape_ is not None:
             names.extend(self.shape_.get_feature_names_out().tolist())
+        if self.sentence_ is not None:
+            names.extend(self.sentence_.get_feature_names_out().tolist())
         return names
 
 

@@ -1,4 +1,4 @@
-"""The two model presets.
+"""The model presets.
 
 ``article`` is the reference design exactly: clean → spaCy lemmas → tf-idf of 1–3-grams
 (10,000 features) → logistic regression with C=0.1.
@@ -11,6 +11,12 @@ logistic regression with C=1. Comment-shape columns (``shape_weight``) were meas
 candidate: a small gain on the dev sample, but on the synthetic demo corpus, whose removed
 comments are short by construction, length alone then marks any short comment as removed,
 so they are not in the default.
+
+``minilm`` is ``default`` plus the all-MiniLM-L6-v2 sentence vector of each comment as
+384 more columns under the same classifier: better on the dev sample (ROC AUC 0.815,
+F1 0.645 nested, against 0.796 and 0.626), but a transformer pass per comment, so it
+scores tens of comments per second in one thread, and it needs the optional weights
+package (``modstream.model.minilm``).
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ def feature_params(preset: str, spacy_model: str | None = None, n_process: int =
             "char_ngram_range": (1, 4),
             "char_max_features": 100_000,
         }
+    elif preset == "minilm":
+        params = {**feature_params("default"), "sentence_weight": 1.0}
     else:
         raise ValueError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     params["spacy_model"] = spacy_model or BLANK
