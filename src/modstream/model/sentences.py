@@ -4,7 +4,8 @@ The vectors come from ``modstream.model.minilm`` (weights from the ``gt-all-mini
 package, a NumPy forward pass), so this block costs a transformer pass per comment: tens
 of comments per second in one thread instead of thousands. It learns nothing from the
 training rows; what a model remembers is the SHA-256 of the weights it was trained with,
-and loading refuses different or missing weights instead of scoring with them.
+and loading refuses different or missing weights instead of scoring with them. Weights
+whose bytes are not the published model's are refused before any text is encoded.
 """
 
 from __future__ import annotations
@@ -18,15 +19,24 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from modstream.errors import ArtifactError, ModelError
-from modstream.model.minilm import MiniLM, model_dir
+from modstream.model.minilm import PACKAGE, VERSION, MiniLM, model_dir
 from modstream.text.base import as_texts
 
 SENTENCE_PREFIX = "sentence:"
 DIMENSIONS = 384
+# model.safetensors of sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243) as its
+# authors published it: the package is a third party's repackaging, so its bytes are checked.
+UPSTREAM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
 @functools.lru_cache(maxsize=1)
 def _encoder() -> MiniLM:
+    found = weights_sha256()
+    if found != UPSTREAM_SHA256:
+        raise ModelError(
+            f"the installed MiniLM weights (SHA-256 {found[:12]}…) are not all-MiniLM-L6-v2's "
+            f"published ones ({UPSTREAM_SHA256[:12]}…): reinstall {PACKAGE}=={VERSION}"
+        )
     return MiniLM()
 
 
