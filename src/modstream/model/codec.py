@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from modstream.errors import ArtifactError
 from modstream.model.features import TextFeatures
 from modstream.model.params import build, encode_params
-from modstream.model.sentences import SentenceVectors
+from modstream.model.sentences import DIMENSIONS, SentenceVectors
 from modstream.text.charngrams import WordCharTfidf
 from modstream.text.clean import CleanTextTransformer
 from modstream.text.shape import SHAPE_NAMES, ShapeFeatures
@@ -79,6 +79,7 @@ def encode_pipeline(pipeline: Pipeline) -> tuple[dict, Vocab, Arrays]:
             arrays["shape_mean"], arrays["shape_scale"] = estimator.mean_, estimator.scale_
         elif block == "sentence":
             description["features"]["blocks"][block]["weights_sha256"] = estimator.weights_sha256_
+            arrays["sentence_mean"] = np.asarray(estimator.mean_, dtype=np.float64)
         else:
             by_index = sorted(estimator.vocabulary_.items(), key=lambda kv: kv[1])
             vocab[block] = [term for term, _ in by_index]
@@ -137,6 +138,8 @@ def _decode_features(description: dict, vocab: Vocab, arrays: Arrays) -> TextFea
             estimator.n_features_in_ = 1
         elif name == "sentence":
             estimator.check_weights(str(block.get("weights_sha256")))
+            _check_len("sentence_mean", arrays["sentence_mean"], DIMENSIONS)
+            estimator.mean_, estimator.n_features_in_ = arrays["sentence_mean"], 1
         else:
             terms = vocab[name]
             _check_len(f"{name}_idf", arrays[f"{name}_idf"], len(terms))

@@ -6,7 +6,8 @@ n-gram's push is split among the words of the comment in proportion to how often
 word contains it. The result lists word n-grams (kind ``"ngram"``), whole words
 scored through their spelling (kind ``"characters"``) and, as one push, the comment's
 shape (kind ``"shape"``: its length, links, capitals and so on, against a typical comment)
-and, as one push, what the sentence vector says (kind ``"sentence"``, for models with one).
+and, as one push, what the sentence vector says against a typical comment's (kind
+``"sentence"``, for models with one).
 """
 
 from __future__ import annotations
@@ -53,6 +54,36 @@ def _char_pushes(
     return pushes
 
 
+def _typical_pushes(
+    features: TextFeatures, coef: np.ndarray, first_shape: int, first_sentence: int
+) -> tuple[float, float | None]:
+    """Shape and sentence-vector pushes of a typical training comment (``None``: no vector)."""
+    shape = 0.0
+    if features.shape_ is not None:
+        shape = float(features.shape_.typical() @ coef[first_shape:first_sentence])
+    if features.sentence_ is None:
+        return shape, None
+    return shape, float(features.sentence_.typical() @ coef[first_sentence:])
+
+
+def _comment_pushes(
+    cols: np.ndarray,
+    pushes: np.ndarray,
+    firsts: tuple[int, int],
+    typical: tuple[float, float | None],
+) -> list[Contribution]:
+    """A row's shape and sentence-vector pushes, each against a typical comment's."""
+    first_shape, first_sentence = firsts
+    items = []
+    shape = float(pushes[(cols >= first_shape) & (cols < first_sentence)].sum()) - typical[0]
+    if shape:
+        items.append(Contribution(SHAPE_PUSH, shape, "shape"))
+    if typical[1] is not None:
+        sentence = float(pushes[cols >= first_sentence].sum()) - typical[1]
+        items.append(Contribution(SENTENCE_PUSH, sentence, "sentence"))
+    return items
+
+
 def explain_rows(
     features: TextFeatures,
     names: np.ndarray,
@@ -66,9 +97,7 @@ def explain_rows(
     n_word = widths.get("word", 0)
     first_shape = n_word + widths.get("char", 0)
     first_sentence = first_shape + widths.get("shape", 0)
-    typical_shape = 0.0
-    if features.shape_ is not None:
-        typical_shape = float(features.shape_.typical() @ coef[first_shape:])
+    typical = _typical_pushes(features, coef, first_shape, first_sentence)
     result: list[list[Contribution]] = []
     for row, text in enumerate(cleaned):
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
@@ -79,13 +108,7 @@ def explain_rows(
             for c, p in zip(cols.tolist(), pushes.tolist(), strict=True)
             if c < n_word
         ]
-        in_shape = (cols >= first_shape) & (cols < first_sentence)
-        shape = float(pushes[in_shape].sum()) - typical_shape
-        if shape:
-            items.append(Contribution(SHAPE_PUSH, shape, "shape"))
-        if features.sentence_ is not None:
-            sentence = float(pushes[cols >= first_sentence].sum())
-            items.append(Contribution(SENTENCE_PUSH, sentence, "sentence"))
+        items += _comment_pushes(cols, pushes, (first_shape, first_sentence), typical)
         if features.char_ is not None:
             char_weights = {
                 c - n_word: p

@@ -67,8 +67,10 @@ class SentenceVectors(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self.fit_measured(self.measure(X))
 
     def fit_measured(self, values: np.ndarray) -> SentenceVectors:
-        """Remember which weights produced ``values`` (nothing is learned from them)."""
+        """Remember which weights produced ``values`` and their mean (the typical comment
+        explanations compare with); the columns themselves are not rescaled."""
         self.weights_sha256_ = weights_sha256()
+        self.mean_ = values.mean(axis=0) if len(values) else np.zeros(DIMENSIONS)
         self.n_features_in_ = 1
         return self
 
@@ -78,6 +80,10 @@ class SentenceVectors(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def scale(self, values: np.ndarray) -> sp.csr_matrix:
         """The columns of vectors taken with ``measure``."""
         return sp.csr_matrix(self.weight * np.asarray(values, dtype=np.float64))
+
+    def typical(self) -> np.ndarray:
+        """The columns of an average training comment."""
+        return np.asarray(self.weight * self.mean_, dtype=np.float64)
 
     def check_weights(self, expected_sha256: str) -> None:
         """Refuse, as an artifact error, weights that are missing or not the trained ones."""
@@ -91,7 +97,6 @@ class SentenceVectors(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 f"(SHA-256 {found[:12]}…, expected {expected_sha256[:12]}…): retrain the model"
             )
         self.weights_sha256_ = expected_sha256
-        self.n_features_in_ = 1
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray([f"{SENTENCE_PREFIX}{i}" for i in range(DIMENSIONS)], dtype=object)
