@@ -13,7 +13,7 @@ masks remembered secrets in every line it prints).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
@@ -89,10 +89,18 @@ class Refusals:
 
 
 class TopicWait:
-    """Missing topics and since when; ``check`` stops once one was missing for ``limit`` s."""
+    """Missing topics and since when; ``check`` stops once one was missing for ``limit`` s.
 
-    def __init__(self, limit: float) -> None:
+    A consumer learns that a topic was created only at its next metadata refresh, and is
+    assigned its partitions only after its group has rebalanced, which together can take
+    longer than ``limit``. So before stopping, ``exists`` asks the cluster itself: a topic
+    it knows is waited for again, and so is one it could not be asked about (it may be
+    down, which is not the same as the topic missing).
+    """
+
+    def __init__(self, limit: float, exists: Callable[[str], bool] | None = None) -> None:
         self.limit = limit
+        self.exists = exists
         self._since: dict[str, float] = {}
 
     def missing(self, topic: str) -> None:
@@ -103,18 +111,32 @@ class TopicWait:
 
     def check(self) -> None:
         now = time.monotonic()
-        for topic, since in self._since.items():
-            if now - since >= self.limit:
+        for topic, since in list(self._since.items()):
+            if now - since < self.limit:
+                continue
+            if self.exists is None:
                 raise topic_missing(topic, self.limit)
+            try:
+                there = self.exists(topic)
+            except KafkaException:
+                there = None
+            if there is False:
+                raise topic_missing(topic, self.limit)
+            self._since[topic] = time.monotonic()  # ask again after another ``limit``
 
 
 class Guard:
     """When a worker stops instead of retrying: a refusal reported by one of its clients, a
     record it may not read or write, a topic missing for longer than ``topic_wait_s``."""
 
-    def __init__(self, refusals: Refusals, topic_wait_s: float) -> None:
+    def __init__(
+        self,
+        refusals: Refusals,
+        topic_wait_s: float,
+        topic_exists: Callable[[str], bool] | None = None,
+    ) -> None:
         self.refusals = refusals
-        self.topics = TopicWait(topic_wait_s)
+        self.topics = TopicWait(topic_wait_s, topic_exists)
 
     def record_error(self, error: KafkaError, topic: str) -> None:
         """A consumed record's error: raise a refusal, note a missing topic."""
@@ -139,6 +161,13 @@ class Guard:
         """Raise what stops the worker, if anything does."""
         self.refusals.check()
         self.topics.check()
+
+
+def topic_exists(client: Any, topic: str, timeout: float = 5.0) -> bool:
+    """Whether the cluster knows ``topic`` (asked now; a topic still being created counts).
+    Raises ``KafkaException`` when the cluster cannot be asked."""
+    entry = client.list_topics(topic, timeout=timeout).topics.get(topic)
+    return entry is not None and (entry.error is None or entry.error.code() not in MISSING_TOPIC)
 
 
 def topic_missing(topic: str, waited: float) -> TopicMissing:

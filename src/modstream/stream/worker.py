@@ -29,7 +29,7 @@ from modstream.stream.clients import ClientFactory, RateLimitedLog, discard, kaf
 from modstream.stream.codec import Decoded, decode_value
 from modstream.stream.deadletter import DeadLetter
 from modstream.stream.metrics import StageClock
-from modstream.stream.refusals import Guard
+from modstream.stream.refusals import Guard, topic_exists
 from modstream.stream.scoring import Outcome
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class StreamWorker:
         self._errors = RateLimitedLog()
         self.clients = ClientFactory(settings, index, self._errors)
         # Stops the worker on what no retry fixes: a refused login or ACL, a missing topic.
-        self.guard = Guard(self.clients.refusals, settings.topic_wait_s)
+        self.guard = Guard(self.clients.refusals, settings.topic_wait_s, self._topic_exists)
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.processed = 0  # records answered or dead-lettered and committed
@@ -365,6 +365,10 @@ class StreamWorker:
         metrics.ASSIGNED.set(0)
         self._joined = False
         log.warning("worker %d lost %s (out of its group)", self.index, _describe(partitions))
+
+    def _topic_exists(self, topic: str) -> bool:
+        assert self.consumer is not None
+        return topic_exists(self.consumer, topic)
 
     def _sleep(self) -> None:
         self._backoff = min(MAX_BACKOFF, max(0.1, self._backoff * 2))
