@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +15,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
+    ResourcePatternType,
+    ResourceType,
+)
 
 from modstream.dataplane import DataPlane
 from modstream.model import TextModel
@@ -205,3 +214,50 @@ def worker_thread(
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     return worker, errors, stop_event, thread
+
+
+def up_topics(prefix: str) -> tuple[list[str], dict[str, str]]:
+    """Flags naming the topics of ``modstream up`` after ``prefix``, and (no flag for them)
+    the monitor's and the registry's as environment variables."""
+    flags = [
+        "--input-topic", f"{prefix}-comments", "--output-topic", f"{prefix}-predictions",
+        "--decisions-topic", f"{prefix}-decisions",
+    ]  # fmt: skip
+    env = {
+        "MODSTREAM_UP_MONITOR_METRICS_TOPIC": f"{prefix}-monitor.metrics",
+        "MODSTREAM_UP_ALERTS_TOPIC": f"{prefix}-monitor.alerts",
+        "MODSTREAM_UP_MODELS_TOPIC": f"{prefix}-models",
+        "MODSTREAM_UP_POLICIES_TOPIC": f"{prefix}-policies",
+    }
+    return flags, env
+
+
+def allow_up(secured: Secured, user: str, prefix: str, *, create: bool) -> None:
+    """``user`` may read, write and describe every topic named ``prefix*`` (and create them
+    with ``create``) and join every ``modstream-*`` group (the worker's, the monitor's, the
+    dashboard's, the registry readers'): what ``modstream up`` needs."""
+    operations = [AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE]
+    operations += [AclOperation.CREATE] if create else []
+    rules = [(ResourceType.TOPIC, prefix, op) for op in operations]
+    rules.append((ResourceType.GROUP, "modstream-", AclOperation.READ))
+    secured.cluster.create_acls([
+        AclBinding(kind, name, ResourcePatternType.PREFIXED, f"User:{user}", "*", op,
+                   AclPermissionType.ALLOW)
+        for kind, name, op in rules
+    ])  # fmt: skip
+
+
+def banner_command(output: str, verb: str) -> list[str]:
+    """The ``modstream <verb>`` command that ``up``'s banner tells the user to run."""
+    lines = [line.strip() for line in output.splitlines()]
+    [command] = [line for line in lines if line.startswith(f"modstream {verb} ")]
+    return shlex.split(command)
+
+
+def send_with_banner_command(output: str, text: str) -> None:
+    """Send ``text`` with the ``modstream produce`` command printed by ``up``'s banner."""
+    command = [*banner_command(output, "produce")[:-1], text]
+    done = subprocess.run(
+        [sys.executable, "-m", *command], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

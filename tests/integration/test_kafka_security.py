@@ -24,6 +24,8 @@ from modstream.settings.defaults import METRICS_PATH, READY_PATH
 from tests.integration.security_fixtures import (
     Secured,
     StreamTopics,
+    allow_up,
+    banner_command,
     client_key,
     command_lines,
     lines,
@@ -31,11 +33,14 @@ from tests.integration.security_fixtures import (
     run,
     secured_cluster,
     seldon_env,
+    send_with_banner_command,
     stop,
+    up_topics,
     worker_thread,
     write_properties,
 )
-from tests.integration.stream_fixtures import committed, produce, read, seldon, wait_for
+from tests.integration.stream_fixtures import committed, produce, read, seldon, unique, wait_for
+from tests.integration.test_up import start_up, stop_up
 from tests.kafka import allow
 from tests.kafka.cluster import free_port
 from tests.kafka.fixtures import running
@@ -175,6 +180,9 @@ def test_wrong_password_ends_every_command_with_one_line(
     code, output = run("consume", *common, "--topic", topics.output, "--timeout", "60")
     _assert_one_line_error(code, output, "consume", *refused)
     secured.assert_hidden(output)
+    code, output = run("up", *common)  # before it trains or loads a model
+    _assert_one_line_error(code, output, "up", *refused)
+    secured.assert_hidden(output)
 
 
 def _settings(secured: Secured, topics: StreamTopics, user: str) -> StreamSettings:
@@ -232,3 +240,56 @@ def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: Text
     secured.assert_hidden(str(error))
 
 
+def test_up_runs_on_the_secured_kafka_creates_what_is_missing_and_shows_no_secret(
+    secured: Secured, model_dir: Path
+) -> None:
+    prefix = unique("stack")
+    flags, env = up_topics(prefix)
+    present = [f"{prefix}-comments", f"{prefix}-predictions"]
+    secured.cluster.create_topics(dict.fromkeys(present, 1))
+    allow_up(secured, "stack", prefix, create=True)  # the registry creates its topics too
+    login = ["--kafka-config", f"@{secured.users['stack'].properties}"]
+    up = start_up("--model", str(model_dir), "--bootstrap-servers", secured.servers, *flags,
+                  *login, env=env)  # fmt: skip
+    try:
+        out = up.output
+        assert f"using the existing Kafka at {secured.servers}: {', '.join(present)} exist" in out
+        [created] = [line for line in out.splitlines() if line.startswith("created ")]
+        made = [f"{prefix}-{name}" for name in ("comments.dlq", "decisions", "decisions.dlq",
+                "monitor.metrics", "monitor.alerts", "predictions.review", "predictions.shadow")]  # fmt: skip
+        assert created == f"created {', '.join(made)} on {secured.servers} (1 partition(s) each)"
+        assert set(made) <= set(secured.cluster.admin().list_topics(timeout=10).topics)
+        assert f"Kafka      {secured.servers} (existing)" in out
+        processes = list(command_lines(up.process.pid))
+        assert not [p for p in processes if " broker " in p]  # no embedded broker
+        produce = banner_command(out, "produce")
+        login_file = Path(produce[produce.index("--kafka-config") + 1].removeprefix("@"))
+        assert login_file.stat().st_mode & 0o777 == 0o600
+
+        send_with_banner_command(out, "lol source: trust me bro")
+        box = httpx.post(f"{up.url}/api/comments", json={"text": "a fine study"}, timeout=15)
+        assert box.status_code == 202
+        snapshot = lambda: httpx.get(f"{up.url}/api/snapshot", timeout=5)  # noqa: E731
+        assert wait_for(lambda: snapshot().json()["stats"]["scored"] >= 2, timeout=120)
+        texts = {comment["text"] for comment in snapshot().json()["comments"]}
+        assert {"lol source: trust me bro", "a fine study"} <= texts
+        page = httpx.get(up.url, timeout=5).text
+        worker = _scrape(up.ports["metrics-port"])
+        secured.assert_hidden(out, snapshot().text, page, worker, *processes)
+    finally:
+        assert stop_up(up) == 0, up.output
+    secured.assert_hidden(up.output)
+    assert not login_file.exists()  # the copy of the login is gone with up
+
+
+def test_up_names_the_topics_it_may_not_create(secured: Secured, model_dir: Path) -> None:
+    prefix = unique("nocreate")
+    allow_up(secured, "stack", prefix, create=False)
+    flags, env = up_topics(prefix)
+    code, output = run(
+        "up", "--model", str(model_dir), "--bootstrap-servers", secured.servers, *flags,
+        "--kafka-config", f"@{secured.users['stack'].properties}", env=env,
+    )  # fmt: skip
+    _assert_one_line_error(code, output, "up", f"{prefix}-comments", "may not create them")
+    assert "TOPIC_AUTHORIZATION_FAILED" in output
+    secured.assert_hidden(output)

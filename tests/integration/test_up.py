@@ -49,14 +49,19 @@ class Up:
         return f"127.0.0.1:{self.ports['broker-port']}"
 
 
-def start_up(*args: str, timeout: float = 240.0) -> Up:
+def start_up(*args: str, timeout: float = 240.0, env: dict[str, str] | None = None) -> Up:
     """``modstream up`` on free ports; returns once it has printed that it is up."""
     names = ("port", "http-port", "grpc-port", "broker-port", "metrics-port", "monitor-port")
     ports = {name: free_port() for name in names}
     flags = [item for name, port in ports.items() for item in (f"--{name}", str(port))]
     command = [sys.executable, "-m", "modstream", "up", *flags, *args]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        env={**os.environ, **env} if env else None,
     )
     up = Up(process, ports)
     reader = threading.Thread(target=_read, args=(process, up.lines), daemon=True)
@@ -241,6 +246,21 @@ def test_a_port_that_was_asked_for_and_is_taken_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert f"port {port} for the dashboard is already in use" in result.stderr
     assert "--port" in result.stderr
+
+
+def test_an_existing_kafka_that_does_not_answer_is_a_clear_error() -> None:
+    nobody = f"127.0.0.1:{free_port()}"  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "-m", "modstream", "up", "--bootstrap-servers", nobody],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MODSTREAM_UP_CONNECT_TIMEOUT_S": "1"},
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"modstream up: error: the Kafka at {nobody} did not answer within 1s")
+    assert "training" not in result.stdout  # it stopped before making a model
 
 
 def test_the_dashboard_joins_predictions_to_comments_in_any_order() -> None:

@@ -93,6 +93,7 @@ def test_records_per_poll_has_its_own_name(monkeypatch: pytest.MonkeyPatch) -> N
 def test_up_and_deploy_use_the_worker_defaults() -> None:
     from modstream.deploy import DeployOptions
     from modstream.deploy.common import METRICS_PORT
+    from modstream.registry.instance import review_topic, shadow_topic
     from modstream.settings import UpSettings
     from modstream.settings.defaults import dead_letter_topic
 
@@ -104,3 +105,15 @@ def test_up_and_deploy_use_the_worker_defaults() -> None:
     )
     assert up.broker_port == int(stream.bootstrap_servers.rsplit(":", 1)[1])
     assert up.metrics_port == METRICS_PORT
+    # up makes the topics its worker writes review-band comments and shadow answers to
+    worker = StreamSettings(input_topic="posts", output_topic=up.output_topic)
+    assert {review_topic(worker), shadow_topic(worker)} <= set(up.topics)
+
+
+def test_up_takes_a_kafka_login_only_with_an_existing_kafka(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from modstream.cli import main
+
+    assert main(["up", "--kafka-config", "security.protocol=SSL"]) == 2
+    assert "add --bootstrap-servers" in capsys.readouterr().err

@@ -13,6 +13,8 @@ examples:
   modstream up --model models/default       # your trained model
   modstream up --data comments.csv          # train one at start-up on your CSV
   modstream up --port 8081 --http-port 9001 --grpc-port 5001 --broker-port 19092
+  modstream up --bootstrap-servers kafka:9092      # your Kafka instead of the embedded one
+  modstream up --bootstrap-servers kafka:9093 --kafka-config @client.properties
 
 Then open the dashboard (http://127.0.0.1:{defaults.UP_PORT}/ by default), write a comment in its box,
 or send some from another terminal:
@@ -23,9 +25,19 @@ one (and said so); a port you chose that is taken is an error. The broker keeps 
 in memory. The monitor joins the moderators' decisions (the dashboard's remove / keep
 buttons, or records on the decisions topic) to the predictions. Ctrl-C stops the
 dashboard, the monitor, the worker, the server and the broker, in that order.
+
+With --bootstrap-servers no broker is started. Before loading a model, up checks that
+this Kafka answers and accepts the login (if not, it stops with one line and exit code 2),
+creates the topics that are missing and says which, or stops naming them if the principal
+may not create them. --kafka-config takes librdkafka properties (SASL, TLS) as KEY=VALUE
+or @FILE (a properties file keeps passwords off the command line); the worker, server and
+monitor get them through their environment, and the commands up prints name a private
+copy of the file, never a password.
+
 Environment: MODSTREAM_UP_PORT, MODSTREAM_UP_HTTP_PORT, MODSTREAM_UP_GRPC_PORT,
 MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_METRICS_PORT, MODSTREAM_UP_MONITOR_PORT,
-MODSTREAM_UP_INPUT_TOPIC, ... (flags win).
+MODSTREAM_UP_INPUT_TOPIC, MODSTREAM_UP_BOOTSTRAP_SERVERS, MODSTREAM_UP_KAFKA_CONFIG (a
+JSON object), MODSTREAM_UP_CONNECT_TIMEOUT_S, ... (flags win).
 See docs/quickstart.md.
 """
 
@@ -33,7 +45,11 @@ _PORT_FLAGS = (
     ("--port", "port", f"dashboard port (default {defaults.UP_PORT})"),
     ("--http-port", "http_port", f"REST port (default {defaults.HTTP_PORT})"),
     ("--grpc-port", "grpc_port", f"gRPC port (default {defaults.GRPC_PORT})"),
-    ("--broker-port", "broker_port", f"Kafka broker port (default {defaults.BROKER_PORT})"),
+    (
+        "--broker-port",
+        "broker_port",
+        f"embedded Kafka broker's port (default {defaults.BROKER_PORT})",
+    ),
     (
         "--metrics-port",
         "metrics_port",
@@ -94,18 +110,37 @@ def register(sub: Any) -> None:
     for flag, dest, text in _TOPIC_FLAGS:
         parser.add_argument(flag, dest=dest, metavar="TOPIC", help=text)
     parser.add_argument(
-        "--partitions", type=int, help=f"partitions per topic (default {defaults.UP_PARTITIONS})"
+        "--partitions",
+        type=int,
+        help=f"partitions per topic it creates (default {defaults.UP_PARTITIONS})",
     )
+    parser.add_argument(
+        "--bootstrap-servers",
+        metavar="HOST:PORT",
+        help="use this existing Kafka instead of starting the embedded broker",
+    )
+    parser.add_argument(
+        "--kafka-config", action="append", default=[], metavar="KEY=VALUE|@FILE",
+        help="librdkafka property for the existing Kafka (SASL, TLS), repeatable",
+    )  # fmt: skip
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from modstream.errors import InvalidInput
     from modstream.settings import UpSettings
+    from modstream.stream.config import parse_properties
     from modstream.up.orchestrator import Orchestrator
 
-    names = [dest for _, dest, _ in _PORT_FLAGS + _TOPIC_FLAGS] + ["partitions"]
+    names = [dest for _, dest, _ in _PORT_FLAGS + _TOPIC_FLAGS]
+    names += ["partitions", "bootstrap_servers"]
     flags = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     settings = UpSettings(**flags)  # flags win over the environment
+    if args.kafka_config:
+        extra = parse_properties(args.kafka_config)
+        settings = settings.model_copy(update={"kafka_config": {**settings.kafka_config, **extra}})
+    if settings.kafka_config and not settings.bootstrap_servers:
+        raise InvalidInput("--kafka-config is for an existing Kafka: add --bootstrap-servers")
     model_args = {
         "model_dir": args.model,
         "data": args.data,

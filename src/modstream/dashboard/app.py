@@ -92,8 +92,12 @@ class Hub:
 class Dashboard:
     """The app plus its background work: the Kafka feed, explanations and a stats ticker."""
 
-    def __init__(self, config: DashboardConfig, model: TextModel) -> None:
+    def __init__(
+        self, config: DashboardConfig, model: TextModel, kafka_config: dict[str, str] | None = None
+    ) -> None:
         self.config = config
+        # The login (it may hold a password) stays here: ``config`` is shown on the page.
+        self.kafka = {"bootstrap.servers": config.bootstrap_servers, **(kafka_config or {})}
         self.plane = DataPlane(model)
         self.state = FeedState(
             config.input_topic, config.output_topic, config.dead_letter_topic, model.threshold
@@ -122,7 +126,7 @@ class Dashboard:
         c = self.config
         if c.models_topic is None:
             return []
-        registry = Registry({"bootstrap.servers": c.bootstrap_servers}, c.models_topic)
+        registry = Registry(self.kafka, c.models_topic)
         self.models_panel = ModelsPanel(registry, c.model_name)
         return self.models_panel.routes()
 
@@ -130,10 +134,10 @@ class Dashboard:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         c = self.config
-        self.producer = Producer({"bootstrap.servers": c.bootstrap_servers, "linger.ms": 1})
+        self.producer = Producer({**self.kafka, "linger.ms": 1})
         self.feed = KafkaFeed(
             {
-                "bootstrap.servers": c.bootstrap_servers,
+                **self.kafka,
                 "group.id": f"modstream-dashboard-{uuid.uuid4().hex[:8]}",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": "false",

@@ -7,8 +7,11 @@
 ``MODSTREAM_UP_DECISIONS_TOPIC``, ``MODSTREAM_UP_MONITOR_METRICS_TOPIC``, ``MODSTREAM_UP_ALERTS_TOPIC``,
 ``MODSTREAM_UP_MODELS_TOPIC`` (the model registry), ``MODSTREAM_UP_POLICIES_TOPIC``,
 ``MODSTREAM_UP_INPUT_TOPIC``, ``MODSTREAM_UP_OUTPUT_TOPIC``, ``MODSTREAM_UP_DEAD_LETTER_TOPIC``,
-``MODSTREAM_UP_PARTITIONS`` and ``MODSTREAM_UP_STOP_TIMEOUT_S``. A port set here or by a
-flag must be free; a default port that is taken is replaced by a free one.
+``MODSTREAM_UP_PARTITIONS`` and ``MODSTREAM_UP_STOP_TIMEOUT_S``;
+``MODSTREAM_UP_BOOTSTRAP_SERVERS`` (an existing Kafka instead of the embedded broker),
+``MODSTREAM_UP_KAFKA_CONFIG`` (a JSON object of librdkafka properties to log in to it) and
+``MODSTREAM_UP_CONNECT_TIMEOUT_S`` (how long to wait for it to answer). A port set here or
+by a flag must be free; a default port that is taken is replaced by a free one.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from modstream import credentials
 from modstream.settings import defaults
 
 PORT_FIELDS = ("port", "http_port", "grpc_port", "broker_port", "metrics_port", "monitor_port")
@@ -44,6 +48,17 @@ class UpSettings(BaseSettings):
     policies_topic: str = Field(default=defaults.POLICIES_TOPIC, min_length=1)
     partitions: int = Field(default=defaults.UP_PARTITIONS, ge=1, le=64)
     stop_timeout_s: float = Field(default=15.0, gt=0)
+    # An existing Kafka instead of the embedded broker, and how to log in to it.
+    bootstrap_servers: str | None = None
+    kafka_config: dict[str, str] = Field(default_factory=dict, repr=False)
+    connect_timeout_s: float = Field(default=15.0, gt=0)
+
+    def client_config(self) -> dict[str, str]:
+        """librdkafka properties of the existing Kafka (``bootstrap_servers`` must be set)."""
+        assert self.bootstrap_servers, "only with an existing Kafka"
+        config = {"bootstrap.servers": self.bootstrap_servers, **self.kafka_config}
+        credentials.remember(config)  # masked in logs and errors from now on
+        return config
 
     @property
     def dead_letter(self) -> str:
@@ -52,10 +67,15 @@ class UpSettings(BaseSettings):
 
     @property
     def topics(self) -> list[str]:
-        """Every topic ``up`` creates: the stream's, and the moderation loop's."""
+        """Every topic ``up`` creates: the stream's, and the moderation loop's (the registry
+        creates its own compacted ones)."""
         names = [self.input_topic, self.output_topic, self.dead_letter, self.decisions_topic]
         names += [defaults.dead_letter_topic(self.decisions_topic)]
-        return list(dict.fromkeys([*names, self.monitor_metrics_topic, self.alerts_topic]))
+        names += [self.monitor_metrics_topic, self.alerts_topic]
+        # Where the worker sends review-band comments and the shadow's answers.
+        suffixes = (defaults.REVIEW_SUFFIX, defaults.SHADOW_SUFFIX)
+        names += [self.output_topic + suffix for suffix in suffixes]
+        return list(dict.fromkeys(names))
 
     def explicit_ports(self) -> set[str]:
         """Port fields the user chose (flag or environment) rather than left at the default."""

@@ -14,16 +14,24 @@ from modstream.up.processes import HOST, Ports
 EXAMPLE = "lol source: trust me bro"
 
 
-def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, str]:
-    """URLs and ready-to-paste commands, shown by the banner and on the dashboard."""
-    broker = f"{HOST}:{ports.broker}"
+def links(
+    settings: UpSettings, ports: Ports, choice: ModelChoice, login: Path | None = None
+) -> dict[str, str]:
+    """URLs and ready-to-paste commands, shown by the banner and on the dashboard.
+
+    ``login``: the properties file with an existing Kafka's login; the commands name the
+    file, so no password is shown.
+    """
+    broker = ports.bootstrap_servers
+    if login is not None:
+        broker += f" --kafka-config @{shlex.quote(str(login))}"
     rest = f"http://{HOST}:{ports.http}"
     body = json.dumps({"data": {"ndarray": ["the sample size seems small for this claim"]}})
     return {
         "dashboard": f"http://{HOST}:{ports.dashboard}/",
         "rest": rest,
         "grpc": f"{HOST}:{ports.grpc}",
-        "kafka": broker,
+        "kafka": ports.bootstrap_servers,
         "worker_metrics": f"http://{HOST}:{ports.metrics}{METRICS_PATH}",
         "monitor": f"http://{HOST}:{ports.monitor}/api/report",
         "produce": (
@@ -43,9 +51,11 @@ def links(settings: UpSettings, ports: Ports, choice: ModelChoice) -> dict[str, 
     }
 
 
-def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Path) -> str:
+def render(
+    settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Path, login: Path | None
+) -> str:
     """The banner: one line per service, the model, and commands to try."""
-    link = links(settings, ports, choice)
+    link = links(settings, ports, choice, login)
     model = choice.model
     lines = [
         "",
@@ -55,8 +65,8 @@ def render(settings: UpSettings, ports: Ports, choice: ModelChoice, workdir: Pat
         f"  REST       {link['rest']}  (Seldon /api/v1.0/predictions, "
         f"V2 /v2/models/{model.name}/infer)",
         f"  gRPC       {link['grpc']}  (seldon.protos.Model, inference.GRPCInferenceService)",
-        f"  Kafka      {link['kafka']}  topics: {settings.input_topic} -> "
-        f"{settings.output_topic}, dead letters: {settings.dead_letter}",
+        f"  Kafka      {link['kafka']}{' (existing)' if ports.kafka else ''}  topics: "
+        f"{settings.input_topic} -> {settings.output_topic}, dead letters: {settings.dead_letter}",
         f"  Worker     {link['worker_metrics']}  (readiness: {READY_PATH})",
         f"  Monitor    {link['monitor']}  decisions: {settings.decisions_topic}, "
         f"alerts: {settings.alerts_topic}, metrics: {settings.monitor_metrics_topic}",

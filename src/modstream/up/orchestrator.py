@@ -1,9 +1,11 @@
 """``modstream up``: broker, topics, model, stream worker, model server, monitor, dashboard.
 
 Start order: model, broker (with its topics), model server and stream worker, monitor,
-dashboard. Stop order (Ctrl-C or SIGTERM): dashboard, monitor, worker, server, broker; each one is waited
-for and killed after ``stop_timeout_s``. If a child dies on its own, everything else is
-stopped and ``modstream up`` exits 1 with the child's last log lines.
+dashboard. With ``--bootstrap-servers`` an existing Kafka replaces the broker: that it
+answers, the login and the topics are checked (missing topics created) before the model
+(``existing.py``). Stop order (Ctrl-C or SIGTERM): dashboard, monitor, worker, server,
+broker; each one is waited for and killed after ``stop_timeout_s``. If a child dies on its
+own, everything else is stopped and ``modstream up`` exits 1 with the child's last log lines.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
 from modstream.settings.defaults import READY_PATH
-from modstream.up import banner
+from modstream.up import banner, existing
 from modstream.up.models import ModelChoice, prepare_model
 from modstream.up.processes import HOST, ChildProcess, Ports
 from modstream.up.registry import publish_champion
@@ -52,6 +54,7 @@ class Orchestrator:
         self.workdir = Path(tempfile.mkdtemp(prefix="modstream-up-"))
         self.failed: ChildProcess | None = None
         self.unclean = False
+        self.login: Path | None = None  # an existing Kafka's login, for the commands shown
 
     # -- the whole run -------------------------------------------------------------------
     def run(self) -> int:
@@ -62,6 +65,9 @@ class Orchestrator:
             ports, notes = plan_ports(self.settings)
             for note in notes:
                 self.say(note)
+            if self.settings.bootstrap_servers:  # before the model: a refusal ends up at once
+                existing.prepare_topics(self.settings, self.say)
+                self.login = existing.write_properties(self.settings, self.workdir)
             choice = prepare_model(workdir=self.workdir, say=self.say, **self.model_args)
             self._start_children(ports, choice)
             return asyncio.run(self._serve(ports, choice))
@@ -78,26 +84,29 @@ class Orchestrator:
 
     def _start_children(self, ports: Ports, choice: ModelChoice) -> None:
         s = self.settings
-        self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
-        broker = self._spawn("Kafka broker", _broker_args(s, ports))
-        _wait_for_topics(broker, ports, s.topics)
-        publish_champion(s, f"{HOST}:{ports.broker}", choice, self.workdir, self.say)
+        if not s.bootstrap_servers:
+            self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
+            broker = self._spawn("Kafka broker", _broker_args(s, ports))
+            _wait_for_topics(broker, ports, s.topics)
+        kafka = {"bootstrap.servers": ports.bootstrap_servers, **s.kafka_config}
+        publish_champion(s, kafka, choice, self.workdir, self.say)
         self.say("starting the model server and the stream worker")
-        server = self._spawn("model server", _serve_args(s, choice, ports))
-        worker = self._spawn("stream worker", _stream_args(s, choice, ports))
+        env = existing.child_environment(s)  # the login, where `ps` does not show it
+        server = self._spawn("model server", _serve_args(s, choice, ports), env)
+        worker = self._spawn("stream worker", _stream_args(s, choice, ports), env)
         if not _wait_for_ready(server, f"http://{HOST}:{ports.http}/v2/health/ready", 120):
             raise ModstreamError(f"the {server.name} did not become ready within 120s")
         # Ready once it has warmed up and joined its consumer group.
         if not _wait_for_ready(worker, f"http://{HOST}:{ports.metrics}{READY_PATH}", 90):
             self.say("the stream worker is still joining its consumer group")
         self.say("starting the monitor (quality from moderators' decisions, drift)")
-        monitor = self._spawn("monitor", _monitor_args(s, choice, ports, self.workdir))
+        monitor = self._spawn("monitor", _monitor_args(s, choice, ports, self.workdir), env)
         if not _wait_for_ready(monitor, f"http://{HOST}:{ports.monitor}/ready", 60):
             raise ModstreamError(f"the {monitor.name} did not become ready within 60s")
 
-    def _spawn(self, name: str, args: list[str]) -> ChildProcess:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> ChildProcess:
         log_path = self.workdir / f"{name.split()[-1]}.log"
-        child = ChildProcess(name, args, log_path).start()
+        child = ChildProcess(name, args, log_path, env).start()
         self.children.append(child)
         return child
 
@@ -106,10 +115,10 @@ class Orchestrator:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        runner = DashboardRunner(self.settings, ports, choice)
+        runner = DashboardRunner(self.settings, ports, choice, self.login)
         await runner.start()
         try:
-            self.say(banner.render(self.settings, ports, choice, self.workdir))
+            self.say(banner.render(self.settings, ports, choice, self.workdir, self.login))
             watch = asyncio.create_task(self._watch_children(stop))
             await stop.wait()
             watch.cancel()
@@ -144,6 +153,8 @@ class Orchestrator:
             self.say("stopped")
 
     def _clean_up(self) -> None:
+        if self.login is not None:  # a password: never left behind, even with the logs
+            self.login.unlink(missing_ok=True)
         if self.failed is None and not self.unclean:
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
@@ -174,14 +185,14 @@ def _serve_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
         "serve", "--model", str(choice.path), "--host", HOST,
         "--http-port", str(ports.http), "--grpc-port", str(ports.grpc),
         "--registry", "--models-topic", s.models_topic,
-        "--bootstrap-servers", f"{HOST}:{ports.broker}",
+        "--bootstrap-servers", ports.bootstrap_servers,
     ]  # fmt: skip
 
 
 def _stream_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
     return [
         "stream", "--model", str(choice.path),
-        "--bootstrap-servers", f"{HOST}:{ports.broker}",
+        "--bootstrap-servers", ports.bootstrap_servers,
         "--input-topic", s.input_topic, "--output-topic", s.output_topic,
         "--dead-letter-topic", s.dead_letter, "--group", WORKER_GROUP,
         "--metrics-port", str(ports.metrics), "--metrics-host", HOST,
@@ -191,7 +202,7 @@ def _stream_args(s: UpSettings, choice: ModelChoice, ports: Ports) -> list[str]:
 
 def _monitor_args(s: UpSettings, choice: ModelChoice, ports: Ports, workdir: Path) -> list[str]:
     return [
-        "monitor", "--bootstrap-servers", f"{HOST}:{ports.broker}",
+        "monitor", "--bootstrap-servers", ports.bootstrap_servers,
         "--predictions-topic", s.output_topic, "--decisions-topic", s.decisions_topic,
         "--metrics-topic", s.monitor_metrics_topic, "--alerts-topic", s.alerts_topic,
         "--model", str(choice.path), "--state-dir", str(workdir / "monitor"),

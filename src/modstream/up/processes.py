@@ -34,6 +34,11 @@ class Ports:
     broker: int
     metrics: int  # the stream worker's /metrics and /ready
     monitor: int  # the quality and drift monitor's REST, /metrics and /ready
+    kafka: str = ""  # bootstrap servers: the embedded broker's, or an existing Kafka's
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka or f"{HOST}:{self.broker}"
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -60,10 +65,13 @@ def any_free_port(taken: set[int], host: str = HOST) -> int:
 class ChildProcess:
     """``modstream <verb> ...`` in a child process, with its output in ``log_path``."""
 
-    def __init__(self, name: str, args: list[str], log_path: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.command = [sys.executable, "-m", "modstream.up.child", str(os.getpid()), *args]
         self.log_path = log_path
+        self.env = {**os.environ, **env} if env else None  # credentials go here, not in argv
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,6 +85,7 @@ class ChildProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                env=self.env,
                 start_new_session=True,
             )
         log.debug("started %s (pid %d): %s", self.name, self.process.pid, self.command)

@@ -16,13 +16,13 @@ from modstream.up.models import ModelChoice
 
 def publish_champion(
     settings: UpSettings,
-    bootstrap: str,
+    client_config: dict[str, str],
     choice: ModelChoice,
     workdir: Path,
     say: Callable[[str], None],
 ) -> None:
     """Publish ``choice`` (copied into ``<workdir>/registry``) and make it the champion."""
-    registry = Registry({"bootstrap.servers": bootstrap}, settings.models_topic)
+    registry = Registry(client_config, settings.models_topic)
     event = publish(registry, str(choice.path), cache=workdir / "cache", store=workdir / "registry")
     RegistryAdmin(registry, event.model).promote(str(event.version))
     say(f"model {event.model} {event.version} is the champion in {settings.models_topic}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import uvicorn
 
@@ -29,6 +30,9 @@ def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
     chosen: dict[str, int] = {}
     notes: list[str] = []
     for field, what, flag in _PORTS:
+        if field == "broker_port" and settings.bootstrap_servers:
+            chosen[field] = 0  # an existing Kafka: no embedded broker listens
+            continue
         port = int(getattr(settings, field))
         if port in chosen.values() or not port_is_free(port):
             if field in explicit:
@@ -47,6 +51,7 @@ def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
         broker=chosen["broker_port"],
         metrics=chosen["metrics_port"],
         monitor=chosen["monitor_port"],
+        kafka=settings.bootstrap_servers or "",
     )
     return ports, notes
 
@@ -54,23 +59,25 @@ def plan_ports(settings: UpSettings) -> tuple[Ports, list[str]]:
 class DashboardRunner:
     """The dashboard app (Kafka feeds, explanations) on ``127.0.0.1:<dashboard port>``."""
 
-    def __init__(self, settings: UpSettings, ports: Ports, choice: ModelChoice) -> None:
+    def __init__(
+        self, settings: UpSettings, ports: Ports, choice: ModelChoice, login: Path | None = None
+    ) -> None:
         from modstream.dashboard.app import Dashboard, DashboardConfig
         from modstream.up.banner import links
 
         config = DashboardConfig(
-            bootstrap_servers=f"{HOST}:{ports.broker}",
+            bootstrap_servers=ports.bootstrap_servers,
             input_topic=settings.input_topic,
             output_topic=settings.output_topic,
             dead_letter_topic=settings.dead_letter,
             demo=choice.demo,
             origin=choice.origin,
-            links=links(settings, ports, choice),
+            links=links(settings, ports, choice, login),
             monitor_url=f"http://{HOST}:{ports.monitor}",
             decisions_topic=settings.decisions_topic,
             models_topic=settings.models_topic,
         )
-        self.dashboard = Dashboard(config, choice.model)
+        self.dashboard = Dashboard(config, choice.model, settings.kafka_config)
         self.server = QuietServer(
             uvicorn.Config(
                 self.dashboard.app,
