@@ -9,14 +9,17 @@
 comments; a third of the way in, ``promote v2``; two thirds in, ``rollback``. Reports,
 per event, the time from the event (its ``at``) to the first answer of the new version
 on each input partition (every worker owns some partitions, so the slowest partition is
-the slowest worker), inputs lost, answers repeated, whether any partition ever went back
-and forth within a switch (a batch mixing versions would), and the p99 latency (sent to
-answer read) in steady state and in the 5 s after each event, also per 5 s of sending.
+the slowest worker), inputs left unanswered once no answer came for 15 s (and, after the
+workers stopped, how many inputs were past their committed offsets or dead-lettered: what
+explains an unanswered one), answers repeated, whether any partition ever went back and
+forth within a switch (a batch mixing versions would), and the p99 latency (sent to answer
+read) in steady state and in the 5 s after each event, also per 5 s of sending.
 ``--no-events`` runs the same without the events: the baseline the latency is read against.
 
 ``shadow``: one worker drains a backlog of ``--messages`` comments, once with the champion
 alone and once with a shadow of equal cost (another version trained the same way);
-reports both throughputs and their ratio.
+reports both throughputs, their ratio, and the shadow topic's record count (a shadow
+that never ran would show a ratio near 1 and no shadow answers).
 
 Without ``--v1/--v2`` two versions are trained on the demo corpus (equal cost). With
 ``--bootstrap-servers`` an existing Kafka is used, with ``--kafka`` a one-node Apache
@@ -40,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from modstream.broker import EmbeddedBroker, free_port
 from modstream.registry.admin import RegistryAdmin
@@ -83,11 +86,12 @@ class Stream:
         self.admin = RegistryAdmin(self.registry, "moderation")
         self.admin.promote(str(self.v1))
         self.metrics_port = free_port()
+        self.group = f"g-{tag}"
         self.log = Path(f"/tmp/bench-swap-{tag}.log")
         command = [
             sys.executable, "-m", "modstream", "stream", "--registry", "--models-topic",
             self.topic, "--bootstrap-servers", bootstrap, "--input-topic", self.input,
-            "--output-topic", self.output, "--group", f"g-{tag}", "--workers", str(workers),
+            "--output-topic", self.output, "--group", self.group, "--workers", str(workers),
             "--metrics-port", str(self.metrics_port), *extra,
         ]  # fmt: skip
         with self.log.open("ab") as sink:
@@ -114,6 +118,40 @@ class Stream:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(60)
+
+    def behind(self) -> dict[str, int]:
+        """Once the workers stopped: inputs past the group's committed offsets (never
+        answered for good), and the records in the dead-letter topic."""
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
+        try:
+            parts = [TopicPartition(self.input, p) for p in range(PARTITIONS)]
+            behind = sum(
+                _end(consumer, tp) - max(tp.offset, 0) for tp in consumer.committed(parts, 10)
+            )
+            dead = records_in(consumer, f"{self.input}.dlq")
+            return {"not_committed": behind, "dead_lettered": dead}
+        finally:
+            consumer.close()
+
+    def shadow_answers(self) -> int:
+        """Records in the shadow topic (``<output>.shadow``)."""
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
+        try:
+            return records_in(consumer, f"{self.output}.shadow")
+        finally:
+            consumer.close()
+
+
+def _end(consumer: Consumer, tp: TopicPartition) -> int:
+    return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
+
+
+def records_in(consumer: Consumer, topic: str) -> int:
+    """Records ever written to ``topic``; 0 when it does not exist (nothing was written)."""
+    topics = consumer.list_topics(timeout=10).topics
+    if topic not in topics:
+        return 0
+    return sum(_end(consumer, TopicPartition(topic, p)) for p in topics[topic].partitions)
 
 
 class Reader(threading.Thread):
@@ -170,6 +208,16 @@ def feed(
     producer.flush(30)
 
 
+def drain(reader: Reader, expected: int, quiet_s: float = 15.0) -> None:
+    """Wait until every input is answered, or no new answer came for ``quiet_s``."""
+    seen, last_change = 0, time.monotonic()
+    while seen < expected and time.monotonic() - last_change < quiet_s:
+        time.sleep(0.5)
+        now = len({r[0] for r in reader.rows})
+        if now != seen:
+            seen, last_change = now, time.monotonic()
+
+
 def event_time(at: str) -> float:
     return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
@@ -195,14 +243,13 @@ def switch(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[s
         time.sleep(args.seconds / 3)
         rolled = time.time() if args.no_events else event_time(stream.admin.rollback()[0].at)
         feeder.join()
-        deadline = time.monotonic() + 120
-        while len({r[0] for r in reader.rows}) < len(sent) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        drain(reader, len(sent))
         reader.stopping.set()
         reader.join(30)
     finally:
-        stream.stop()
-    return summarise(reader.rows, sent, [(promoted, stream.v2), (rolled, stream.v1)])
+        stream.stop()  # the workers finish their batch and commit: then count what is left
+    result = summarise(reader.rows, sent, [(promoted, stream.v2), (rolled, stream.v1)])
+    return {**result, "inputs_at_the_end": stream.behind()}
 
 
 def summarise(
@@ -239,7 +286,7 @@ def summarise(
         buckets.setdefault(int((sent[key] - start) // 5) * 5, []).append(lat)
     return {
         "sent": len(sent),
-        "lost": len(set(sent) - {r[0] for r in rows}),
+        "unanswered": len(set(sent) - {r[0] for r in rows}),
         "repeated_answers": len(rows) - len(first),
         "switches": switches,
         "version_changes_per_partition": flips,
@@ -253,7 +300,7 @@ def summarise(
 
 
 def shadow(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[str, Any]:
-    rates = {}
+    rates, shadowed, unanswered = {}, 0, {}
     for label in ("champion alone", "champion + shadow"):
         stream = Stream(bootstrap, v1, v2, 1)
         try:
@@ -268,16 +315,20 @@ def shadow(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[s
             reader = Reader(bootstrap, stream.output)
             reader.start()
             stream.wait_ready()
-            while len(reader.rows) < args.messages:
-                time.sleep(0.2)
+            drain(reader, args.messages)
             reader.stopping.set()
             reader.join(30)
             stamps = sorted(r[4] for r in reader.rows)
             rates[label] = round((len(stamps) - 1) / (stamps[-1] - stamps[0]), 1)
+            unanswered[label] = args.messages - len({r[0] for r in reader.rows})
+            shadowed = stream.shadow_answers()
         finally:
             stream.stop()
     ratio = rates["champion + shadow"] / rates["champion alone"]
-    return {"messages": args.messages, "per_second": rates, "ratio": round(ratio, 3)}
+    return {
+        "messages": args.messages, "per_second": rates, "ratio": round(ratio, 3),
+        "unanswered": unanswered, "shadow_answers": shadowed,
+    }  # fmt: skip
 
 
 def main() -> None:
