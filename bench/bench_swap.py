@@ -4,6 +4,7 @@
         [--no-events] [--exactly-once] [--v1 DIR --v2 DIR] [--data CSV]
         [--kafka | --bootstrap-servers HOST:PORT]
     python bench/bench_swap.py shadow [--messages 20000] [--v1 DIR --v2 DIR] [--data CSV]
+    python bench/bench_swap.py policy [--rate 500] [--seconds 60] [--workers 2] [--v1 DIR --v2 DIR]
 
 ``switch``: ``modstream stream --registry --workers N`` under a steady stream of keyed
 comments; a third of the way in, ``promote v2``; two thirds in, ``rollback``. Reports,
@@ -21,6 +22,12 @@ alone and once with a shadow of equal cost (another version trained the same way
 reports both throughputs, their ratio, and the shadow topic's record count (a shadow
 that never ran would show a ratio near 1 and no shadow answers).
 
+``policy``: the same load on workers following a policies topic that first keeps every
+comment; a third of the way in the policy changes to remove every comment, two thirds in
+back to keep. Reports, per change, the time from writing it to the first answer with the
+new decision on each input partition, and how often the decision changed per partition
+(twice when each worker switched once and never went back).
+
 Without ``--v1/--v2`` two versions are trained on the demo corpus (equal cost). With
 ``--bootstrap-servers`` an existing Kafka is used, with ``--kafka`` a one-node Apache
 Kafka is started (the test harness in tests/kafka), else an embedded broker.
@@ -29,273 +36,123 @@ Kafka is started (the test harness in tests/kafka), else an embedded broker.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
+from swap_kit import (
+    Reader,
+    Row,
+    Stream,
+    changes,
+    comment,
+    drain,
+    event_time,
+    first_answers,
+    seconds_until,
+    train_versions,
+    under_load,
+)
 
-from modstream.broker import EmbeddedBroker, free_port
-from modstream.registry.admin import RegistryAdmin
-from modstream.registry.client import Registry
-from modstream.registry.publish import publish
-
-PARTITIONS = 4
-FAST = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500, "fetch.wait.max.ms": 5}
-
-
-def train_versions(root: Path) -> tuple[str, str]:
-    from modstream.demo import demo_dataset
-    from modstream.model import save_model, train_model
-
-    paths = []
-    for name in ("v1", "v2"):
-        model = train_model(demo_dataset(), "default", n_jobs=1)
-        paths.append(str(save_model(model, root / name)))
-    return paths[0], paths[1]
-
-
-class Stream:
-    """Topics, a registry and ``modstream stream --registry`` worker processes."""
-
-    def __init__(self, bootstrap: str, v1: str, v2: str, workers: int, *extra: str) -> None:
-        tag = uuid.uuid4().hex[:8]
-        self.bootstrap = bootstrap
-        self.input, self.output, self.topic = f"in-{tag}", f"out-{tag}", f"models-{tag}"
-        config = {"bootstrap.servers": bootstrap}
-        from confluent_kafka.admin import AdminClient, NewTopic
-
-        admin = AdminClient(config)
-        news = [NewTopic(t, num_partitions=PARTITIONS) for t in (self.input, self.output)]
-        for future in admin.create_topics(news).values():
-            future.result(30)
-        self.registry = Registry(config, self.topic)
-        cache = Path(tempfile.mkdtemp(prefix="bench-swap-cache-"))
-        self.v1 = publish(self.registry, v1, cache=cache).version
-        self.v2 = publish(self.registry, v2, cache=cache).version
-        self.admin = RegistryAdmin(self.registry, "moderation")
-        self.admin.promote(str(self.v1))
-        self.metrics_port = free_port()
-        self.group = f"g-{tag}"
-        self.log = Path(f"/tmp/bench-swap-{tag}.log")
-        command = [
-            sys.executable, "-m", "modstream", "stream", "--registry", "--models-topic",
-            self.topic, "--bootstrap-servers", bootstrap, "--input-topic", self.input,
-            "--output-topic", self.output, "--group", self.group, "--workers", str(workers),
-            "--metrics-port", str(self.metrics_port), *extra,
-        ]  # fmt: skip
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-        self.workers = workers
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        ports = [self.metrics_port + i for i in range(self.workers)]
-        while time.monotonic() < deadline:
-            try:
-                urls = [f"http://127.0.0.1:{p}/ready" for p in ports]
-                if all(httpx.get(u, timeout=2).status_code == 200 for u in urls):
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.5)
-        raise SystemExit(f"workers not ready; see {self.log}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-
-    def behind(self) -> dict[str, int]:
-        """Once the workers stopped: inputs past the group's committed offsets (never
-        answered for good), and the records in the dead-letter topic."""
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
-        try:
-            parts = [TopicPartition(self.input, p) for p in range(PARTITIONS)]
-            behind = sum(
-                _end(consumer, tp) - max(tp.offset, 0) for tp in consumer.committed(parts, 10)
-            )
-            dead = records_in(consumer, f"{self.input}.dlq")
-            return {"not_committed": behind, "dead_lettered": dead}
-        finally:
-            consumer.close()
-
-    def shadow_answers(self) -> int:
-        """Records in the shadow topic (``<output>.shadow``)."""
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
-        try:
-            return records_in(consumer, f"{self.output}.shadow")
-        finally:
-            consumer.close()
-
-
-def _end(consumer: Consumer, tp: TopicPartition) -> int:
-    return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
-
-
-def records_in(consumer: Consumer, topic: str) -> int:
-    """Records ever written to ``topic``; 0 when it does not exist (nothing was written)."""
-    topics = consumer.list_topics(timeout=10).topics
-    if topic not in topics:
-        return 0
-    return sum(_end(consumer, TopicPartition(topic, p)) for p in topics[topic].partitions)
-
-
-class Reader(threading.Thread):
-    """Every answer: key, version, source partition/offset, its timestamp, when read."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        super().__init__(daemon=True)
-        self.consumer = Consumer(
-            {**FAST, "bootstrap.servers": bootstrap, "group.id": f"r-{uuid.uuid4().hex[:8]}",
-             "auto.offset.reset": "earliest", "enable.auto.commit": False}
-        )  # fmt: skip
-        self.consumer.subscribe([topic])
-        self.rows: list[tuple[str, str, int, int, float, float]] = []
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            for m in self.consumer.consume(2000, 0.1):
-                if m.error() is None:
-                    head = {k: (v or b"").decode() for k, v in m.headers() or []}
-                    self.rows.append((
-                        m.key().decode(), head["modstream.model.version"],
-                        int(head["modstream.source.partition"]),
-                        int(head["modstream.source.offset"]),
-                        m.timestamp()[1] / 1000.0, time.time(),
-                    ))  # fmt: skip
-        self.consumer.close()
-
-
-def comment(texts: list[str], n: int) -> bytes:
-    """The ``n``-th comment: a text of ``--data`` (cycled), else a short made-up one."""
-    text = texts[n % len(texts)] if texts else f"comment number {n}, source?"
-    return json.dumps({"data": {"ndarray": [text]}}).encode()
-
-
-def feed(
-    bootstrap: str,
-    topic: str,
-    rate: float,
-    seconds: float,
-    sent: dict[str, float],
-    texts: list[str],
-) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
-    started, n = time.monotonic(), 0
-    while (elapsed := time.monotonic() - started) < seconds:
-        while n < int(elapsed * rate):
-            key = f"c-{n}"
-            producer.produce(topic, key=key.encode(), value=comment(texts, n))
-            sent[key] = time.time()
-            n += 1
-        producer.poll(0)
-        time.sleep(0.002)
-    producer.flush(30)
-
-
-def drain(reader: Reader, expected: int, quiet_s: float = 15.0) -> None:
-    """Wait until every input is answered, or no new answer came for ``quiet_s``."""
-    seen, last_change = 0, time.monotonic()
-    while seen < expected and time.monotonic() - last_change < quiet_s:
-        time.sleep(0.5)
-        now = len({r[0] for r in reader.rows})
-        if now != seen:
-            seen, last_change = now, time.monotonic()
-
-
-def event_time(at: str) -> float:
-    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+from modstream.broker import EmbeddedBroker
+from modstream.policy import Thresholds
+from modstream.policy.rules import DEFAULT
+from modstream.policy.source import write_policy
 
 
 def switch(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[str, Any]:
     extra = ["--exactly-once"] if args.exactly_once else []
     stream = Stream(bootstrap, v1, v2, args.workers, *extra)
-    try:
-        stream.wait_ready()
-        reader = Reader(bootstrap, stream.output)
-        reader.start()
-        sent: dict[str, float] = {}
-        feeder = threading.Thread(
-            target=feed, args=(bootstrap, stream.input, args.rate, args.seconds, sent, args.texts)
-        )
-        feeder.start()
-        time.sleep(args.seconds / 3)
-        promoted = (
-            time.time()
-            if args.no_events
-            else event_time(stream.admin.promote(str(stream.v2))[0].at)
-        )
-        time.sleep(args.seconds / 3)
-        rolled = time.time() if args.no_events else event_time(stream.admin.rollback()[0].at)
-        feeder.join()
-        drain(reader, len(sent))
-        reader.stopping.set()
-        reader.join(30)
-    finally:
-        stream.stop()  # the workers finish their batch and commit: then count what is left
-    result = summarise(reader.rows, sent, [(promoted, stream.v2), (rolled, stream.v1)])
+
+    def promote() -> float:
+        return event_time(stream.admin.promote(str(stream.v2))[0].at)
+
+    def rollback() -> float:
+        return event_time(stream.admin.rollback()[0].at)
+
+    def nothing() -> float:
+        return time.time()
+
+    events = [nothing, nothing] if args.no_events else [promote, rollback]
+    rows, sent, times = under_load(stream, args.rate, args.seconds, args.texts, events)
+    result = summarise(rows, sent, list(zip(times, (stream.v2, stream.v1), strict=True)))
     return {**result, "inputs_at_the_end": stream.behind()}
 
 
 def summarise(
-    rows: list[tuple[str, str, int, int, float, float]],
-    sent: dict[str, float],
-    events: list[tuple[float, str | None]],
+    rows: list[Row], sent: dict[str, float], events: list[tuple[float, str]]
 ) -> dict[str, Any]:
-    first: dict[tuple[int, int], tuple[str, float, float, str]] = {}
-    for key, version, partition, offset, produced, read in rows:
-        first.setdefault((partition, offset), (version, produced, read, key))
-    switches = []
-    for at, version in events:
-        delays = {}
-        for partition in range(PARTITIONS):
-            times = [p for (part, _), (v, p, _, _) in first.items()
-                     if part == partition and v == version and p >= at]  # fmt: skip
-            delays[partition] = round(min(times) - at, 3) if times else None
-        switches.append({"to": version, "seconds_per_partition": delays})
-    flips = {}
-    for partition in range(PARTITIONS):
-        seq = [v for (part, _), (v, *_rest) in sorted(first.items()) if part == partition]
-        flips[partition] = sum(1 for a, b in itertools.pairwise(seq) if a != b)
-    latency = {key: read - sent[key] for (_, (_, _, read, key)) in first.items() if key in sent}
-    steady = [
-        lat
-        for k, lat in latency.items()
-        if sent[k] - min(sent.values()) > 5 and sent[k] < events[0][0]
+    first = first_answers(rows)
+    switches = [
+        {
+            "to": version,
+            "seconds_per_partition": seconds_until(first, at, lambda r, v=version: r.version == v),
+        }
+        for at, version in events
     ]
+    latency = {r.key: r.read - sent[r.key] for r in first.values() if r.key in sent}
+    start = min(sent.values())
+    steady = [lat for k, lat in latency.items() if sent[k] - start > 5 and sent[k] < events[0][0]]
     during = [lat for k, lat in latency.items()
               if any(at <= sent[k] < at + 5 for at, _ in events)]  # fmt: skip
-    start = min(sent.values())
     buckets: dict[int, list[float]] = {}
     for key, lat in latency.items():
         buckets.setdefault(int((sent[key] - start) // 5) * 5, []).append(lat)
     return {
         "sent": len(sent),
-        "unanswered": len(set(sent) - {r[0] for r in rows}),
+        "unanswered": len(set(sent) - {r.key for r in rows}),
         "repeated_answers": len(rows) - len(first),
         "switches": switches,
-        "version_changes_per_partition": flips,
-        "p99_steady_ms": round(1000 * float(np.percentile(steady, 99)), 1) if steady else None,
-        "p99_switch_ms": round(1000 * float(np.percentile(during, 99)), 1) if during else None,
+        "version_changes_per_partition": changes(first, lambda r: r.version),
+        "p99_steady_ms": p99_ms(steady),
+        "p99_switch_ms": p99_ms(during),
         "events_at_s": [round(at - start, 1) for at, _ in events],
-        "p99_ms_by_5s_sent": {
-            t: round(1000 * float(np.percentile(v, 99)), 1) for t, v in sorted(buckets.items())
-        },
+        "p99_ms_by_5s_sent": {t: p99_ms(v) for t, v in sorted(buckets.items())},
+    }
+
+
+def p99_ms(seconds: list[float]) -> float | None:
+    return round(1000 * float(np.percentile(seconds, 99)), 1) if seconds else None
+
+
+def policy(args: argparse.Namespace, bootstrap: str, v1: str, _v2: str) -> dict[str, Any]:
+    config, topic = {"bootstrap.servers": bootstrap}, f"policies-{uuid.uuid4().hex[:8]}"
+    write_policy(config, topic, DEFAULT, Thresholds(remove=1.0))  # every comment kept
+
+    def setting(remove: float) -> Callable[[], float]:
+        def change() -> float:
+            at = time.time()  # before the write: the delay includes the write itself
+            write_policy(config, topic, DEFAULT, Thresholds(remove=remove))
+            return at
+
+        return change
+
+    stream = Stream(bootstrap, v1, v1, args.workers, "--policies-topic", topic)
+    events = [setting(0.0), setting(1.0)]  # everything removed, then everything kept again
+    rows, sent, times = under_load(stream, args.rate, args.seconds, args.texts, events)
+    first = first_answers(rows)
+    return {
+        "sent": len(sent),
+        "unanswered": len(set(sent) - {r.key for r in rows}),
+        "changes": [
+            {
+                "to": decision,
+                "seconds_per_partition": seconds_until(
+                    first, at, lambda r, d=decision: r.decision == d
+                ),
+            }
+            for at, decision in zip(times, ("remove", "keep"), strict=True)
+        ],
+        "decision_changes_per_partition": changes(first, lambda r: r.decision),
+        "inputs_at_the_end": stream.behind(),
     }
 
 
@@ -318,9 +175,9 @@ def shadow(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[s
             drain(reader, args.messages)
             reader.stopping.set()
             reader.join(30)
-            stamps = sorted(r[4] for r in reader.rows)
+            stamps = sorted(r.produced for r in reader.rows)
             rates[label] = round((len(stamps) - 1) / (stamps[-1] - stamps[0]), 1)
-            unanswered[label] = args.messages - len({r[0] for r in reader.rows})
+            unanswered[label] = args.messages - len({r.key for r in reader.rows})
             shadowed = stream.shadow_answers()
         finally:
             stream.stop()
@@ -333,7 +190,7 @@ def shadow(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["switch", "shadow"])
+    parser.add_argument("what", choices=["switch", "shadow", "policy"])
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
@@ -368,7 +225,7 @@ def main() -> None:
         v1, v2 = args.v1, args.v2
         if not (v1 and v2):
             v1, v2 = train_versions(Path(tempfile.mkdtemp(prefix="bench-swap-")))
-        run = switch if args.what == "switch" else shadow
+        run = {"switch": switch, "shadow": shadow, "policy": policy}[args.what]
         print(json.dumps(run(args, bootstrap, v1, v2), indent=2))
 
 
