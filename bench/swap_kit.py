@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from modstream.broker import free_port
+from modstream.broker import free_ports
 from modstream.registry.admin import RegistryAdmin
 from modstream.registry.client import Registry
 from modstream.registry.publish import publish
@@ -59,7 +59,7 @@ class Stream:
         self.v2 = publish(self.registry, v2, cache=cache).version
         self.admin = RegistryAdmin(self.registry, "moderation")
         self.admin.promote(str(self.v1))
-        self.metrics_port = free_port()
+        self.metrics_port = free_ports(workers)
         self.group = f"g-{tag}"
         self.log = Path(f"/tmp/bench-swap-{tag}.log")
         command = [

@@ -9,6 +9,7 @@ everything in ``modstream.stream`` is written against standard Kafka semantics.
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import subprocess
 import time
@@ -27,6 +28,30 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> int:
+    """The first of ``count`` consecutive TCP ports free right now on ``host``: what
+    ``modstream stream --workers N --metrics-port P`` serves on (P to P+N-1).
+
+    Drawn below the usual ephemeral range (32768 and up), because a port next to one the
+    system handed out is often the next one it hands to an outgoing connection.
+    """
+    for _ in range(1000):
+        first = random.randrange(10_000, 32_000 - count)
+        if all(_bindable(host, first + i) for i in range(count)):
+            return first
+    raise ModstreamError(f"no {count} consecutive free ports on {host}")
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the HTTP servers do
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def broker_binary() -> str:

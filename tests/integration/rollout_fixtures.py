@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from confluent_kafka import Consumer, Producer
 
-from modstream.broker import free_port
+from modstream.broker import free_ports
 from modstream.stream import headers as h
 from modstream.stream.config import GROUP_TUNING
 from tests.integration.stream_fixtures import Topics, unique, wait_for
@@ -54,7 +54,7 @@ def start_workers(
     topics: Topics, models_topic: str, log: Path, *extra: str, count: int = 2
 ) -> Workers:
     """Start the workers and wait until each one is warmed up and in its group."""
-    port = free_port()
+    port = free_ports(count)  # worker i serves readiness on port + i
     command = [
         sys.executable, "-m", "modstream", "stream", "--registry",
         "--models-topic", models_topic, "--bootstrap-servers", topics.broker.bootstrap_servers,
