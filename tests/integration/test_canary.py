@@ -1,5 +1,6 @@
 """Canary on the stream: 10% of 20,000 comments, the same ids on the same version again
-after the workers restart; and live per-community policy with the review queue."""
+after the workers restart; live per-community policy with the review queue, on workers
+that also run a shadow whose answers go to their own topic only."""
 
 from __future__ import annotations
 
@@ -91,9 +92,11 @@ def set_policy(broker: EmbeddedBroker, topic: str, *args: str) -> None:
     assert cli.main(["policy", "set", *args, *connection]) == 0
 
 
-def test_a_policy_change_reaches_every_worker_and_review_comments_are_queued(
-    models: Cli, broker: EmbeddedBroker, tmp_path: Path
+def test_policy_changes_reach_every_worker_reviews_are_queued_and_the_shadow_answers_aside(
+    models: Cli, broker: EmbeddedBroker, versions: tuple[Version, Version], tmp_path: Path
 ) -> None:
+    one, two = (v.version for v in versions)
+    models.ok("shadow", two)
     policies = unique("policies")
     set_policy(broker, policies, "--remove", "1.0", "--review", "1.0")  # keep everything
     topics = Topics(broker, partitions=4).create()
@@ -101,19 +104,26 @@ def test_a_policy_change_reaches_every_worker_and_review_comments_are_queued(
         topics, models.topic, tmp_path / "workers.log", "--policies-topic", policies
     )
     science = [(h.COMMUNITY, b"science")]
-    with reading(broker.bootstrap_servers, topics.output, f"{topics.output}.review") as reader:
-        produce_comments(broker, topics.input, [f"a-{n}" for n in range(40)], science)
+    review, shadow = f"{topics.output}.review", f"{topics.output}.shadow"
+    sent = [f"a-{n}" for n in range(40)]
+    with reading(broker.bootstrap_servers, topics.output, review, shadow) as reader:
+        produce_comments(broker, topics.input, sent, science)
         assert wait_for(lambda: len(reader.answered()) == 40, timeout=120)
         assert {a.headers[h.DECISION] for a in reader.answers()} == {"keep"}
         set_policy(broker, policies, "--community", "science", "--review", "0.0")
 
         def everything_in_review() -> bool:  # both workers, every partition, new policy
-            produce_comments(broker, topics.input, [f"b-{n}" for n in range(8)], science)
+            more = [f"b-{len(sent) + n}" for n in range(8)]
+            produce_comments(broker, topics.input, more, science)
+            sent.extend(more)
             latest = {a.partition: a.headers[h.DECISION] for a in reader.answers()}
             return len(latest) == 4 and set(latest.values()) == {"review"}
 
         assert wait_for(everything_in_review, timeout=120, interval=1)
-        reviews = reader.answers(f"{topics.output}.review")
+        assert wait_for(
+            lambda: reader.answered() == reader.answered(shadow) == set(sent), timeout=120
+        )
+        reviews = reader.answers(review)
     assert workers.stop() == 0
     assert reviews and all(r.key.startswith("b-") for r in reviews)
     document = reviews[-1].value
@@ -125,3 +135,11 @@ def test_a_policy_change_reaches_every_worker_and_review_comments_are_queued(
     assert output.value["meta"]["tags"]["decision"] == "review"
     assert output.value["meta"]["tags"]["community"] == "science"
     assert json.loads(json.dumps(output.value))["data"]["names"] == ["t:0", "t:1"]
+
+    # The shadow scored the same comments; its answers went to its own topic only.
+    answers, shadows = reader.answers(), reader.answers(shadow)
+    assert {(a.version, a.headers[h.MODEL_ROLE]) for a in answers} == {(one, "champion")}
+    assert {(s.version, s.headers[h.MODEL_ROLE]) for s in shadows} == {(two, "shadow")}
+    ids = {a.key: a.value["meta"]["puid"] for a in answers}
+    assert {s.key: s.value["meta"]["puid"] for s in shadows} == ids  # same key, same id
+    assert all(s.value["meta"]["tags"]["model_role"] == "shadow" for s in shadows)
