@@ -4,18 +4,20 @@
 
 Single-comment Seldon requests (REST JSON and gRPC ``Predict``) at concurrency 1 and 8,
 one serving process each, only to 127.0.0.1. The load generator runs in its own process
-(this file with ``--load``): raw keep-alive HTTP/1.1 over asyncio streams, and grpc.aio.
-Writes a markdown section to bench/results/serve.md.
+(``bench/serve_load.py``): raw keep-alive HTTP/1.1 and raw HTTP/2 over asyncio streams, the
+same client design for both transports. REST and gRPC alternate within each round (the order
+swapped every round) so both see the same machine load; each cell also reports the serving
+process's CPU time per request. Writes a markdown section to bench/results/serve.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -24,110 +26,15 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_CSV = ROOT.parent / "shared" / "data" / "rscience_dev.csv"
+LOAD = Path(__file__).resolve().parent / "serve_load.py"
+OURS = "modstream serve"
+Server = tuple["subprocess.Popen[bytes]", int, int]  # process, HTTP port, gRPC port
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _texts(n: int = 256) -> list[str]:
-    if DEV_CSV.is_file():
-        from modstream.datasets.reader import read_dataset
-
-        return [str(t) for t in list(read_dataset(DEV_CSV).texts)[:n]]
-    return [f"comment number {i}, with a few words in it" for i in range(n)]
-
-
-# -- load generator (runs in its own process) ---------------------------------------------
-async def _http_worker(port: int, bodies: list[bytes], stop: float, out: list[float]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    i = 0
-    while time.perf_counter() < stop:
-        body = bodies[i % len(bodies)]
-        i += 1
-        started = time.perf_counter()
-        writer.write(
-            b"POST /api/v1.0/predictions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\nContent-Length: "
-            + str(len(body)).encode()
-            + b"\r\n\r\n"
-            + body
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError(head.decode(errors="replace"))
-        length = next(
-            int(line.split(b":")[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length")
-        )
-        await reader.readexactly(length)
-        if b"connection: close" in head.lower():  # gunicorn's sync worker: one request each
-            writer.close()
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        out.append(time.perf_counter() - started)
-    writer.close()
-
-
-async def _grpc_worker(port: int, bodies: list[bytes], stop: float, out: list[float]) -> None:
-    """Pre-serialised ``SeldonMessage`` requests, replies left as bytes: like the HTTP worker,
-    the client does no encoding work per request, so the server's cost is what shows."""
-    import grpc
-
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        predict = channel.unary_unary("/seldon.protos.Model/Predict")
-        i = 0
-        while time.perf_counter() < stop:
-            body = bodies[i % len(bodies)]
-            i += 1
-            started = time.perf_counter()
-            await predict(body)
-            out.append(time.perf_counter() - started)
-
-
-def _grpc_bodies(texts: list[str]) -> list[bytes]:
-    from google.protobuf import struct_pb2
-
-    from modstream.grpc import prediction_pb2 as pb
-
-    bodies = []
-    for text in texts:
-        message = pb.SeldonMessage()
-        message.data.ndarray.CopyFrom(
-            struct_pb2.ListValue(values=[struct_pb2.Value(string_value=text)])
-        )
-        bodies.append(message.SerializeToString())
-    return bodies
-
-
-async def _load(kind: str, port: int, concurrency: int, seconds: float) -> dict[str, float]:
-    texts = _texts()
-    if kind == "rest":
-        bodies = [json.dumps({"data": {"ndarray": [t]}}).encode() for t in texts]
-    else:
-        bodies = _grpc_bodies(texts)
-    for warm in (True, False):
-        out: list[float] = []
-        stop = time.perf_counter() + (1.0 if warm else seconds)
-        started = time.perf_counter()
-        workers = [
-            _http_worker(port, bodies[w:], stop, out)
-            if kind == "rest"
-            else _grpc_worker(port, bodies[w:], stop, out)
-            for w in range(concurrency)
-        ]
-        await asyncio.gather(*workers)
-        elapsed = time.perf_counter() - started
-    out.sort()
-    return {
-        "requests": len(out),
-        "rps": len(out) / elapsed,
-        "p50_ms": out[len(out) // 2] * 1000,
-        "p99_ms": out[int(len(out) * 0.99)] * 1000,
-    }
 
 
 # -- servers ------------------------------------------------------------------------------
@@ -145,7 +52,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 90)
     raise RuntimeError(f"{url} not ready")
 
 
-def _start_modstream(model: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+def _start_modstream(model: Path) -> Server:
     http, grpc_port = _free_port(), _free_port()
     process = subprocess.Popen(
         [
@@ -167,7 +74,7 @@ def _start_modstream(model: Path) -> tuple[subprocess.Popen[bytes], int, int]:
     return process, http, grpc_port
 
 
-def _start_wrapper(model: Path, venv: Path) -> tuple[subprocess.Popen[bytes], int, int]:
+def _start_wrapper(model: Path, venv: Path) -> Server:
     http, grpc_port, metrics = _free_port(), _free_port(), _free_port()
     env = {**os.environ, "MODSTREAM_MODEL": str(model)}
     process = subprocess.Popen(
@@ -204,34 +111,77 @@ def _stop(process: subprocess.Popen[bytes], group: bool = False) -> None:
     process.wait(30)
 
 
-def _run_load(kind: str, port: int, concurrency: int, seconds: float) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--load", kind, str(port), str(concurrency), str(seconds)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def _run_load(
+    kind: str, port: int, concurrency: int, seconds: float, server_pid: int
+) -> dict[str, float]:
+    command = [sys.executable, str(LOAD), kind, str(port), str(concurrency), str(seconds)]
+    done = subprocess.run([*command, str(server_pid)], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-def _measure(name: str, http: int, grpc_port: int, seconds: float) -> list[tuple[str, ...]]:
+def _model_calls(http_port: int) -> tuple[float, float]:
+    """Texts scored and model calls so far, from ``/metrics`` (0, 0 where not exported)."""
+    text = httpx.get(f"http://127.0.0.1:{http_port}/metrics", timeout=10).text
+    found = {"sum": 0.0, "count": 0.0}
+    for line in text.splitlines():
+        for part in found:
+            if line.startswith(f"modstream_model_batch_texts_{part} "):
+                found[part] = float(line.split()[-1])
+    return found["sum"], found["count"]
+
+
+def _cell(
+    name: str, server: Server, kind: str, concurrency: int, args: argparse.Namespace
+) -> tuple[str, ...]:
+    """One load run: req/s, latency, server and client CPU per request, texts per model call."""
+    process, port = server[0], server[1] if kind == "REST" else server[2]
+    ours = name == OURS
+    texts, calls = _model_calls(server[1]) if ours else (0.0, 0.0)
+    client = args.grpc_client if kind == "gRPC" else "rest"
+    r = _run_load(client, port, concurrency, args.seconds, process.pid)
+    texts_after, calls_after = _model_calls(server[1]) if ours else (0.0, 0.0)
+    per_call = (texts_after - texts) / max(calls_after - calls, 1)
+    return (
+        kind,
+        str(concurrency),
+        f"{r['rps']:.0f}",
+        f"{r['p50_ms']:.2f}",
+        f"{r['p99_ms']:.2f}",
+        f"{r['server_cpu_us']:.0f}",
+        f"{r['client_cpu_us']:.0f}",
+        f"{per_call:.1f}" if ours else "-",
+        str(int(r["requests"])),
+    )
+
+
+def _measure(
+    name: str, server: Server, args: argparse.Namespace, rounds: int
+) -> list[tuple[str, ...]]:
+    """``rounds`` rounds; in each, every concurrency runs REST and gRPC back to back, the
+    order swapped every round, so both see the same machine load."""
     rows = []
-    for kind, port in (("REST", http), ("gRPC", grpc_port)):
-        for concurrency in (1, 8):
-            r = _run_load(kind.lower(), port, concurrency, seconds)
-            rows.append(
-                (
-                    name,
-                    kind,
-                    str(concurrency),
-                    f"{r['rps']:.0f}",
-                    f"{r['p50_ms']:.2f}",
-                    f"{r['p99_ms']:.2f}",
-                    str(int(r["requests"])),
-                )
-            )
-            print(" | ".join(rows[-1]), flush=True)
+    for round_no in range(1, rounds + 1):
+        for concurrency in args.concurrency:
+            for kind in ["REST", "gRPC"] if round_no % 2 else ["gRPC", "REST"]:
+                rows.append((name, str(round_no), *_cell(name, server, kind, concurrency, args)))
+                print(" | ".join(rows[-1]), flush=True)
     return rows
+
+
+def _summary(rows: list[tuple[str, ...]]) -> list[str]:
+    """Per server and concurrency: the median req/s of each transport and gRPC/REST."""
+    cells: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for name, _, kind, concurrency, rps, *_ in rows:
+        cells.setdefault((name, concurrency), {}).setdefault(kind, []).append(float(rps))
+    lines = []
+    for (name, concurrency), by_kind in cells.items():
+        rest, grpc_ = statistics.median(by_kind["REST"]), statistics.median(by_kind["gRPC"])
+        lines.append(
+            f"- {name}, concurrency {concurrency}: median REST {rest:.0f} req/s, "
+            f"gRPC {grpc_:.0f} req/s (gRPC/REST {grpc_ / rest:.2f}, "
+            f"{len(by_kind['REST'])} rounds)"
+        )
+    return lines
 
 
 def main() -> None:
@@ -243,35 +193,59 @@ def main() -> None:
         "--seldon-venv", type=Path, default=Path.home() / ".cache" / "modstream" / "venv-seldon"
     )
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating REST/gRPC rounds")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument(
+        "--grpc-client",
+        choices=["grpc", "grpcio"],
+        default="grpc",
+        help="raw HTTP/2 like the REST client (default), or grpc.aio's channel",
+    )
     parser.add_argument(
         "--no-wrapper", action="store_true", help="measure modstream serve only (REST vs gRPC)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serve.md")
     args = parser.parse_args()
-    process, http, grpc_port = _start_modstream(args.model)
+    server = _start_modstream(args.model)
     try:
-        rows = _measure("modstream serve", http, grpc_port, args.seconds)
+        rows = _measure(OURS, server, args, args.rounds)
     finally:
-        _stop(process)
+        _stop(server[0])
     if not args.no_wrapper:
-        process, http, grpc_port = _start_wrapper(args.model, args.seldon_venv)
+        server = _start_wrapper(args.model, args.seldon_venv)
         try:
-            rows += _measure("seldon-core wrapper", http, grpc_port, args.seconds)
+            rows += _measure("seldon-core wrapper", server, args, 1)
         finally:
-            _stop(process, group=True)
+            _stop(server[0], group=True)
     _write(args, rows)
 
 
 def _write(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
-    header = ("server", "transport", "concurrency", "req/s", "p50 ms", "p99 ms", "requests")
+    header = (
+        "server",
+        "round",
+        "transport",
+        "concurrency",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU µs/req",
+        "client CPU µs/req",
+        "texts/model call",
+        "requests",
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         "## Serving: modstream serve vs the seldon-core wrapper",
         "",
         f"Same artifact ({args.model.name}, trained on rscience_dev.csv), single-comment "
-        f"Seldon requests, {args.seconds:.0f} s per cell after 1 s warm-up, one serving "
-        f"process each (wrapper: seldon-core 1.18.2, 1 gunicorn worker), load generator in "
-        f"its own process, {os.cpu_count()} cores shared. "
-        f"Command: `python bench/bench_serve.py --model MODEL_DIR`.",
+        f"Seldon requests, {args.seconds:.0f} s per cell after 1 s warm-up, REST and gRPC "
+        f"alternating in each round, one serving process each (wrapper: seldon-core 1.18.2, "
+        f"1 gunicorn worker), load generator in its own process (`bench/serve_load.py`, "
+        f"gRPC client: {args.grpc_client}), {os.cpu_count()} cores shared, load average at "
+        f"the end {load}. Command: `python bench/bench_serve.py --model MODEL_DIR`.",
+        "",
+        *_summary(rows),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -279,13 +253,9 @@ def _write(args: argparse.Namespace, rows: list[tuple[str, ...]]) -> None:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[4 : -len(rows) - 3]))
     print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--load":
-        kind, port, concurrency, seconds = sys.argv[2:6]
-        result = asyncio.run(_load(kind, int(port), int(concurrency), float(seconds)))
-        print(json.dumps(result))
-    else:
-        main()
+    main()
