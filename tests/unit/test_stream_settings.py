@@ -117,3 +117,12 @@ def test_up_takes_a_kafka_login_only_with_an_existing_kafka(
 
     assert main(["up", "--kafka-config", "security.protocol=SSL"]) == 2
     assert "add --bootstrap-servers" in capsys.readouterr().err
+
+
+def test_up_refuses_an_embedded_broker_port_beside_an_existing_kafka(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from modstream.cli import main
+
+    assert main(["up", "--bootstrap-servers", "kafka:9092", "--broker-port", "19092"]) == 2
+    assert "--broker-port is the embedded broker's port" in capsys.readouterr().err

@@ -48,7 +48,8 @@ _PORT_FLAGS = (
     (
         "--broker-port",
         "broker_port",
-        f"embedded Kafka broker's port (default {defaults.BROKER_PORT})",
+        f"embedded Kafka broker's port (default {defaults.BROKER_PORT}; not with "
+        "--bootstrap-servers)",
     ),
     (
         "--metrics-port",
@@ -141,6 +142,11 @@ def _run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"kafka_config": {**settings.kafka_config, **extra}})
     if settings.kafka_config and not settings.bootstrap_servers:
         raise InvalidInput("--kafka-config is for an existing Kafka: add --bootstrap-servers")
+    if args.broker_port is not None and settings.bootstrap_servers:
+        raise InvalidInput(
+            "--broker-port is the embedded broker's port; with --bootstrap-servers no "
+            "broker is started: drop one of the two"
+        )
     model_args = {
         "model_dir": args.model,
         "data": args.data,
