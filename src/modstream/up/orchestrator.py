@@ -26,7 +26,7 @@ from typing import Any
 
 from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
-from modstream.settings.defaults import READY_PATH
+from modstream.settings.defaults import READY_PATH, SHADOW_SUFFIX
 from modstream.up import banner, existing
 from modstream.up.models import ModelChoice, prepare_model
 from modstream.up.processes import HOST, ChildProcess, Ports
@@ -204,6 +204,7 @@ def _monitor_args(s: UpSettings, choice: ModelChoice, ports: Ports, workdir: Pat
     return [
         "monitor", "--bootstrap-servers", ports.bootstrap_servers,
         "--predictions-topic", s.output_topic, "--decisions-topic", s.decisions_topic,
+        "--shadow-topic", f"{s.output_topic}{SHADOW_SUFFIX}",
         "--metrics-topic", s.monitor_metrics_topic, "--alerts-topic", s.alerts_topic,
         "--model", str(choice.path), "--state-dir", str(workdir / "monitor"),
         "--host", HOST, "--port", str(ports.monitor), "--tick-s", "2",
