@@ -10,11 +10,12 @@
 comments; a third of the way in, ``promote v2``; two thirds in, ``rollback``. Reports,
 per event, the time from the event (its ``at``) to the first answer of the new version
 on each input partition (every worker owns some partitions, so the slowest partition is
-the slowest worker), inputs left unanswered once no answer came for 15 s (and, after the
-workers stopped, how many inputs were past their committed offsets or dead-lettered: what
-explains an unanswered one), answers repeated, whether any partition ever went back and
-forth within a switch (a batch mixing versions would), and the p99 latency (sent to answer
-read) in steady state and in the 5 s after each event, also per 5 s of sending.
+the slowest worker), the inputs the broker acknowledged and how many of them were left
+unanswered once no answer came for 15 s (and, after the workers stopped, how many inputs
+were past their committed offsets or dead-lettered: what explains an unanswered one),
+answers repeated, whether any partition ever went back and forth within a switch (a
+batch mixing versions would), and the p99 latency (sent to answer read) in steady state
+and in the 5 s after each event, also per 5 s of sending.
 ``--no-events`` runs the same without the events: the baseline the latency is read against.
 
 ``shadow``: one worker drains a backlog of ``--messages`` comments, once with the champion
@@ -54,6 +55,7 @@ from swap_kit import (
     Stream,
     changes,
     comment,
+    count_records,
     drain,
     event_time,
     first_answers,
@@ -84,7 +86,7 @@ def switch(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[s
     events = [nothing, nothing] if args.no_events else [promote, rollback]
     rows, sent, times = under_load(stream, args.rate, args.seconds, args.texts, events)
     result = summarise(rows, sent, list(zip(times, (stream.v2, stream.v1), strict=True)))
-    return {**result, "inputs_at_the_end": stream.behind()}
+    return {**result, **inputs_at_the_end(stream, rows)}
 
 
 def summarise(
@@ -108,7 +110,6 @@ def summarise(
         buckets.setdefault(int((sent[key] - start) // 5) * 5, []).append(lat)
     return {
         "sent": len(sent),
-        "unanswered": len(set(sent) - {r.key for r in rows}),
         "repeated_answers": len(rows) - len(first),
         "switches": switches,
         "version_changes_per_partition": changes(first, lambda r: r.version),
@@ -116,6 +117,17 @@ def summarise(
         "p99_switch_ms": p99_ms(during),
         "events_at_s": [round(at - start, 1) for at, _ in events],
         "p99_ms_by_5s_sent": {t: p99_ms(v) for t, v in sorted(buckets.items())},
+    }
+
+
+def inputs_at_the_end(stream: Stream, rows: list[Row]) -> dict[str, Any]:
+    """Inputs the broker never acknowledged, acknowledged ones never answered, and (after
+    the workers stopped) inputs past their committed offsets and dead letters."""
+    answered = {r.key for r in rows}
+    return {
+        "acknowledged": len(stream.acknowledged),
+        "unanswered": len(stream.acknowledged - answered),
+        "inputs_at_the_end": stream.behind(),
     }
 
 
@@ -141,7 +153,7 @@ def policy(args: argparse.Namespace, bootstrap: str, v1: str, _v2: str) -> dict[
     first = first_answers(rows)
     return {
         "sent": len(sent),
-        "unanswered": len(set(sent) - {r.key for r in rows}),
+        **inputs_at_the_end(stream, rows),
         "changes": [
             {
                 "to": decision,
@@ -152,7 +164,6 @@ def policy(args: argparse.Namespace, bootstrap: str, v1: str, _v2: str) -> dict[
             for at, decision in zip(times, ("remove", "keep"), strict=True)
         ],
         "decision_changes_per_partition": changes(first, lambda r: r.decision),
-        "inputs_at_the_end": stream.behind(),
     }
 
 
@@ -178,7 +189,7 @@ def shadow(args: argparse.Namespace, bootstrap: str, v1: str, v2: str) -> dict[s
             stamps = sorted(r.produced for r in reader.rows)
             rates[label] = round((len(stamps) - 1) / (stamps[-1] - stamps[0]), 1)
             unanswered[label] = args.messages - len({r.key for r in reader.rows})
-            shadowed = stream.shadow_answers()
+            shadowed = count_records(bootstrap, f"{stream.output}.shadow")
         finally:
             stream.stop()
     ratio = rates["champion + shadow"] / rates["champion alone"]

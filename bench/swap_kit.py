@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
 from modstream.broker import free_ports
 from modstream.registry.admin import RegistryAdmin
@@ -71,6 +71,8 @@ class Stream:
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
         self.workers = workers
+        self.input_ends: dict[int, int] = {}  # partition -> last acknowledged offset + 1
+        self.acknowledged: set[str] = set()  # keys of the inputs the broker acknowledged
 
     def wait_ready(self, timeout: float = 180) -> None:
         import httpx
@@ -99,33 +101,36 @@ class Stream:
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
         try:
             parts = [TopicPartition(self.input, p) for p in range(PARTITIONS)]
-            behind = sum(
-                _end(consumer, tp) - max(tp.offset, 0) for tp in consumer.committed(parts, 10)
-            )
-            dead = records_in(consumer, f"{self.input}.dlq")
-            return {"not_committed": behind, "dead_lettered": dead}
+            committed = {tp.partition: max(tp.offset, 0) for tp in consumer.committed(parts, 10)}
         finally:
             consumer.close()
-
-    def shadow_answers(self) -> int:
-        """Records in the shadow topic (``<output>.shadow``)."""
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
-        try:
-            return records_in(consumer, f"{self.output}.shadow")
-        finally:
-            consumer.close()
+        behind = sum(end - committed[p] for p, end in self.input_ends.items())
+        dead = count_records(self.bootstrap, f"{self.input}.dlq")
+        return {"not_committed": behind, "dead_lettered": dead}
 
 
-def _end(consumer: Consumer, tp: TopicPartition) -> int:
-    return int(consumer.get_watermark_offsets(tp, timeout=10)[1])
-
-
-def records_in(consumer: Consumer, topic: str) -> int:
-    """Records ever written to ``topic``; 0 when it does not exist (nothing was written)."""
-    topics = consumer.list_topics(timeout=10).topics
-    if topic not in topics:
-        return 0
-    return sum(_end(consumer, TopicPartition(topic, p)) for p in topics[topic].partitions)
+def count_records(bootstrap: str, topic: str, idle_s: float = 3.0) -> int:
+    """The committed records in ``topic``, read from its beginning until none came for
+    ``idle_s``; 0 when it does not exist. (Not from watermarks: the embedded broker's
+    high watermark is not the next record offset.)"""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"count-{uuid.uuid4().hex[:8]}",
+         "enable.auto.commit": False, "isolation.level": "read_committed"}
+    )  # fmt: skip
+    try:
+        topics = consumer.list_topics(timeout=10).topics
+        if topic not in topics:
+            return 0
+        partitions = topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        count, last = 0, time.monotonic()
+        while time.monotonic() - last < idle_s:
+            read = sum(1 for m in consumer.consume(1000, 0.5) if m.error() is None)
+            if read:
+                count, last = count + read, time.monotonic()
+        return count
+    finally:
+        consumer.close()
 
 
 class Row(NamedTuple):
@@ -180,18 +185,30 @@ def feed(
     seconds: float,
     sent: dict[str, float],
     texts: list[str],
+    stream: Stream,
 ) -> None:
+    """Send ``rate`` comments/s for ``seconds``; note when each key was sent, which the
+    broker acknowledged and, per partition, the offset after the last acknowledged one."""
+    ends = stream.input_ends
+
+    def acknowledged(error: Any, message: Any) -> None:
+        if error is None:
+            ends[message.partition()] = max(ends.get(message.partition(), 0), message.offset() + 1)
+            stream.acknowledged.add(message.key().decode())
+
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
     started, n = time.monotonic(), 0
     while (elapsed := time.monotonic() - started) < seconds:
         while n < int(elapsed * rate):
             key = f"c-{n}"
-            producer.produce(topic, key=key.encode(), value=comment(texts, n))
+            producer.produce(
+                topic, key=key.encode(), value=comment(texts, n), on_delivery=acknowledged
+            )
             sent[key] = time.time()
             n += 1
         producer.poll(0)
         time.sleep(0.002)
-    producer.flush(30)
+    producer.flush(120)
 
 
 def drain(reader: Reader, expected: int, quiet_s: float = 15.0) -> None:
@@ -219,7 +236,8 @@ def under_load(
         reader.start()
         sent: dict[str, float] = {}
         feeder = threading.Thread(
-            target=feed, args=(stream.bootstrap, stream.input, rate, seconds, sent, texts)
+            target=feed,
+            args=(stream.bootstrap, stream.input, rate, seconds, sent, texts, stream),
         )
         feeder.start()
         times = []
