@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,8 +55,18 @@ def read_to_end(config: dict[str, str], topic: str, timeout: float = 30.0) -> It
             if high > 0:
                 ends[partition] = high
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        # Short polls: ``consume`` waits its whole timeout when fewer records than asked
+        # for remain. ``timeout`` bounds a stall instead (a partition whose end never comes).
+        last_record = time.monotonic()
         while ends:
-            for message in consumer.consume(1000, timeout):
+            batch = consumer.consume(1000, 0.2)
+            if not batch and time.monotonic() - last_record > timeout:
+                raise ModstreamError(
+                    f"reading {topic!r} stopped short of its end: nothing arrived for "
+                    f"{timeout:g}s from partition(s) {sorted(ends)}"
+                )
+            for message in batch:
+                last_record = time.monotonic()
                 if message.error() is not None:
                     continue
                 if (message.offset() or 0) + 1 >= ends.get(message.partition(), 0):
