@@ -51,7 +51,9 @@ class Up:
 
 def start_up(*args: str, timeout: float = 240.0, env: dict[str, str] | None = None) -> Up:
     """``modstream up`` on free ports; returns once it has printed that it is up."""
-    names = ("port", "http-port", "grpc-port", "broker-port", "metrics-port", "monitor-port")
+    names = ["port", "http-port", "grpc-port", "metrics-port", "monitor-port"]
+    if "--bootstrap-servers" not in args:  # else no broker is started, and up refuses a port
+        names.append("broker-port")
     ports = {name: free_port() for name in names}
     flags = [item for name, port in ports.items() for item in (f"--{name}", str(port))]
     command = [sys.executable, "-m", "modstream", "up", *flags, *args]

@@ -242,13 +242,20 @@ class MonitorRunner:
         """
         with self.lock:
             if self.last_report is None:
-                self.last_report = self.monitor.report()
+                self._publish(self.monitor.report())
+            assert self.last_report is not None
             return self.last_report
+
+    def _publish(self, report: dict[str, Any]) -> None:
+        """Make ``report`` the latest: the gauges first, so whoever reads this report
+        from the REST API and then scrapes ``/metrics`` finds the same numbers there."""
+        self.metrics.update(report)
+        self.last_report = report
 
     def _tick(self) -> None:
         with self.lock:
-            report = self.last_report = self.monitor.tick(time.time())
-        self.metrics.update(report)
+            report = self.monitor.tick(time.time())
+            self._publish(report)
         topic = self.settings.metrics_topic
         if topic:
             record = {
