@@ -10,8 +10,7 @@ import sys
 
 # Its skips (no playwright, no chromium) and marks are this module's too.
 from tests.integration.test_dashboard_browser import (  # noqa: F401
-    CHROMIUM,
-    CHROMIUM_ARGS,
+    dashboard_page,
     pytestmark,
     sync_api,
 )
@@ -29,41 +28,30 @@ def test_a_moderator_decides_on_a_card_and_the_quality_panel_and_drift_banner_fo
     up = start_up()  # the demo model, trained at start-up
     children = descendants(up.process.pid)
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 1400})
-                page.goto(up.url + "/")
-                expect = sync_api.expect
-                expect(page.locator("#conn-text")).to_have_text("live", timeout=20_000)
-                expect(page.locator("#quality-panel")).to_be_visible(timeout=20_000)
-                expect(page.locator("#quality-empty")).to_be_visible()
+        with dashboard_page(up, height=1400) as page:
+            expect = sync_api.expect
+            expect(page.locator("#quality-panel")).to_be_visible(timeout=20_000)
+            expect(page.locator("#quality-empty")).to_be_visible()
 
-                page.fill("#comment", "lol source: trust me bro")
-                page.click("#send")
-                card = page.locator("#comments .comment").first
-                expect(card.locator(".text")).to_have_text(
-                    "lol source: trust me bro", timeout=30_000
-                )
-                card.locator("[data-testid=decide-remove]").click()
-                expect(card.locator(".decision")).to_have_text("moderator: removed", timeout=15_000)
+            page.fill("#comment", "lol source: trust me bro")
+            page.click("#send")
+            card = page.locator("#comments .comment").first
+            expect(card.locator(".text")).to_have_text("lol source: trust me bro", timeout=30_000)
+            card.locator("[data-testid=decide-remove]").click()
+            expect(card.locator(".decision")).to_have_text("moderator: removed", timeout=15_000)
 
-                row = page.locator("#quality-rows tr")
-                expect(row).to_have_count(1, timeout=30_000)
-                expect(row.locator("td").nth(1)).to_have_text("champion")
-                expect(row.locator("td").nth(2)).to_have_text("1", timeout=30_000)
-                expect(page.locator("#reliability circle")).to_have_count(1)
-                expect(page.locator("#drift-banner")).to_be_hidden()
+            row = page.locator("#quality-rows tr")
+            expect(row).to_have_count(1, timeout=30_000)
+            expect(row.locator("td").nth(1)).to_have_text("champion")
+            expect(row.locator("td").nth(2)).to_have_text("1", timeout=30_000)
+            expect(page.locator("#reliability circle")).to_have_count(1)
+            expect(page.locator("#drift-banner")).to_be_hidden()
 
-                _produce_many(up, off_distribution("german", 1300))
-                banner = page.locator("#drift-banner")
-                expect(banner).to_be_visible(timeout=120_000)
-                expect(banner).to_contain_text("DRIFT")
-                expect(banner).to_contain_text("oov PSI")
-            finally:
-                browser.close()
+            _produce_many(up, off_distribution("german", 1300))
+            banner = page.locator("#drift-banner")
+            expect(banner).to_be_visible(timeout=120_000)
+            expect(banner).to_contain_text("DRIFT")
+            expect(banner).to_contain_text("oov PSI")
     finally:
         code = stop_up(up)
     assert code == 0

@@ -145,14 +145,28 @@ def _bad_inputs(tmp: Path, trained: Path) -> list[tuple[list[str], str]]:
     ]
 
 
-def test_bad_input_is_one_line_and_exit_2(trained: Path, tmp_path: Path) -> None:
-    for args, message in _bad_inputs(tmp_path, trained):
-        result = run(*args)
-        assert result.returncode == 2, (args, result.stderr)
-        assert "Traceback" not in result.stderr
-        last = result.stderr.strip().splitlines()[-1]
-        assert last.startswith(f"modstream {args[0]}: error:") and message in last, last
+def test_bad_input_is_one_line_and_exit_2(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = _bad_inputs(tmp_path, trained)
+    # One as a real process (its exit status and stderr), the rest through the same entry
+    # point in this process, which is what ``python -m modstream`` calls.
+    args, message = cases[0]
+    result = run(*args)
+    assert result.returncode == 2, (args, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert _one_error_line(result.stderr, args[0], message)
+    for args, message in cases[1:]:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        assert _one_error_line(err, args[0], message)
     assert not (tmp_path / "m").exists()
+
+
+def _one_error_line(stderr: str, command: str, message: str) -> bool:
+    last = stderr.strip().splitlines()[-1]
+    return last.startswith(f"modstream {command}: error:") and message in last
 
 
 def test_train_writes_a_self_contained_report(demo_csv: Path, tmp_path: Path) -> None:
