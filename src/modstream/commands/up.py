@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from modstream.commands._kafka import add_kafka_config_arg
 from modstream.settings import defaults
 
 EPILOG = f"""\
@@ -120,9 +121,9 @@ def register(sub: Any) -> None:
         metavar="HOST:PORT",
         help="use this existing Kafka instead of starting the embedded broker",
     )
-    parser.add_argument(
-        "--kafka-config", action="append", default=[], metavar="KEY=VALUE|@FILE",
-        help="librdkafka property for the existing Kafka (SASL, TLS), repeatable",
+    add_kafka_config_arg(
+        parser, "librdkafka property for the existing Kafka (SASL, TLS), repeatable; @FILE "
+        "reads a properties file, which keeps passwords off the command line",
     )  # fmt: skip
     parser.set_defaults(func=_run)
 
