@@ -93,10 +93,11 @@ def register(sub: Any) -> None:
         "up",
         help="run everything locally (broker, worker, REST/gRPC server) with a live dashboard",
         description=(
-            "Start an embedded Kafka broker with the input, output and dead-letter topics, "
-            "a stream worker, the REST/gRPC model server and a live dashboard, all on this "
-            "machine, in one command. Without --model or --data a DEMO model is trained on "
-            "the small sample corpus shipped with modstream."
+            "Start an embedded Kafka broker (or use an existing Kafka: --bootstrap-servers) "
+            "with the input, output and dead-letter topics, a stream worker, the REST/gRPC "
+            "model server, the quality monitor, the model registry and a live dashboard, in "
+            "one command. Without --model or --data a DEMO model is trained on the small "
+            "sample corpus shipped with modstream."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
