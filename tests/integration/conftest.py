@@ -70,7 +70,7 @@ def new_broker(broker_kind: str, tmp_path: Path) -> Iterator[Callable[[], Any]]:
 
 
 @pytest.fixture(scope="session")
-def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def versions(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Two versions of the demo model for the registry tests (trained once per session)."""
     from tests.integration.registry_fixtures import train_version
 

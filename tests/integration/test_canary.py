@@ -23,11 +23,6 @@ COMMENTS = 20_000
 
 
 @pytest.fixture
-def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
-    return two_versions
-
-
-@pytest.fixture
 def models(
     broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str], versions: tuple[Version, Version]
 ) -> Cli:

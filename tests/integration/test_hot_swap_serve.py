@@ -19,11 +19,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
-    return two_versions
-
-
-@pytest.fixture
 def models(
     broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str], versions: tuple[Version, Version]
 ) -> Cli:

@@ -32,11 +32,6 @@ PARTITIONS = 4
 
 
 @pytest.fixture
-def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
-    return two_versions
-
-
-@pytest.fixture
 def models(
     broker: EmbeddedBroker,
     capsys: pytest.CaptureFixture[str],

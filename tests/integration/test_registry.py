@@ -23,13 +23,13 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def v1(two_versions: tuple[Version, Version]) -> Version:
-    return two_versions[0]
+def v1(versions: tuple[Version, Version]) -> Version:
+    return versions[0]
 
 
 @pytest.fixture
-def v2(two_versions: tuple[Version, Version]) -> Version:
-    return two_versions[1]
+def v2(versions: tuple[Version, Version]) -> Version:
+    return versions[1]
 
 
 @pytest.fixture

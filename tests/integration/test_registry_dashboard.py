@@ -22,11 +22,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture
-def versions(two_versions: tuple[Version, Version]) -> tuple[Version, Version]:
-    return two_versions
-
-
-@pytest.fixture
 def published(
     broker: EmbeddedBroker, capsys: pytest.CaptureFixture[str], versions: tuple[Version, Version]
 ) -> Cli:

@@ -32,9 +32,9 @@ def rest_version(up: Up) -> str:
 
 
 def test_up_promotes_from_the_dashboard_and_rolls_back(
-    model_dir: Path, two_versions: tuple[Version, Version]
+    model_dir: Path, versions: tuple[Version, Version]
 ) -> None:
-    other = two_versions[1]
+    other = versions[1]
     up = start_up("--model", str(model_dir))
     try:
         assert "Registry   modstream-models" in up.output
