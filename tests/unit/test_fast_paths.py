@@ -6,8 +6,12 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from modstream.model.features import word_vectorizer
+from modstream.demo import demo_dataset
+from modstream.model import TextModel
+from modstream.model.features import TextFeatures, word_vectorizer
+from modstream.model.presets import build_pipeline
 from modstream.model.scoring import jsonl_lines
 from modstream.text import wordgrams
 from modstream.text.charngrams import WordCharTfidf, _count_matrix
@@ -33,17 +37,20 @@ def _same(a: object, b: object) -> None:
 def test_word_ngrams_are_bit_for_bit_scikit_learns(ngrams: tuple[int, int]) -> None:
     for sublinear in (False, True):
         vec = word_vectorizer(ngrams, None, sublinear).fit(DOCS[:2] + DOCS[3:5])
-        fast = wordgrams.fast_transform(vec, wordgrams.weighting(vec), DOCS)
+        fast = wordgrams.word_rows(vec, DOCS).to_csr()
         _same(fast, vec.transform(DOCS))
 
 
-def test_char_ngrams_equal_the_sum_of_each_words_ngrams() -> None:
+@pytest.mark.parametrize("copies", [1, 60])
+def test_char_ngrams_equal_the_sum_of_each_words_ngrams(copies: int) -> None:
+    """A few documents are counted directly, many through a sparse product: same bits."""
     vec = WordCharTfidf(ngram_range=(1, 4), min_df=1).fit([d[:4] for d in DOCS if d])
+    docs = DOCS * copies
     per_doc = [
-        np.concatenate([vec._word_indices(w) for w in d] or [np.empty(0, np.int32)]) for d in DOCS
+        np.concatenate([vec._word_indices(w) for w in d] or [np.empty(0, np.int32)]) for d in docs
     ]
     counts = _count_matrix(per_doc, [len(c) for c in per_doc], len(vec.vocabulary_))
-    _same(vec.transform(DOCS), vec._weigh(counts))
+    _same(vec.transform(docs), vec._weigh(counts))
     assert vec.transform([[]]).nnz == 0
 
 
@@ -65,3 +72,39 @@ def test_jsonl_lines_are_what_json_dumps_writes() -> None:
     assert jsonl_lines(0, odd, np.array([0, 1])).splitlines()[0] == (
         '{"row": 0, "removed_probability": NaN, "removed": 0}'
     )
+
+
+def _reference_features(features: TextFeatures, cleaned: list[str]) -> sp.csr_matrix:
+    """Each fitted block's matrix the straightforward way, stacked by scipy."""
+    analyzed = features.analyze(cleaned)
+    blocks = [features.word_.transform(analyzed.tokens)] if features.word_ else []
+    if features.char_ is not None:
+        char = features.char_
+        per_doc = [
+            np.concatenate([char._word_indices(w) for w in d] or [np.empty(0, np.int32)])
+            for d in analyzed.words
+        ]
+        counts = _count_matrix(per_doc, [len(c) for c in per_doc], len(char.vocabulary_))
+        blocks.append(char._weigh(counts))
+    if features.shape_ is not None:
+        blocks.append(features.shape_.scale(analyzed.shapes))
+    return sp.hstack(blocks, format="csr")
+
+
+@pytest.mark.parametrize(
+    ("preset", "extra"), [("article", {}), ("default", {}), ("default", {"shape_weight": 1.0})]
+)
+def test_a_comment_scores_as_scikit_learn_scores_its_features(preset: str, extra: dict) -> None:
+    """The scoring path (alone or in a batch, few or many comments) gives the probabilities
+    scikit-learn's ``predict_proba`` gives on features built the straightforward way."""
+    texts = [str(t) for t in demo_dataset().texts[:400]]
+    pipeline = build_pipeline(preset)
+    pipeline.named_steps["features"].set_params(**extra)
+    pipeline.fit(texts, np.arange(len(texts)) % 3 == 0)
+    cleaned = pipeline.named_steps["clean"].transform(texts)
+    reference = _reference_features(pipeline.named_steps["features"], cleaned)
+    expected = pipeline.named_steps["clf"].predict_proba(reference)
+    model = TextModel(pipeline=pipeline, threshold=0.5, preset=preset)
+    np.testing.assert_array_equal(model.predict_proba(texts), expected)
+    np.testing.assert_array_equal(model.predict_proba(texts[:7]), expected[:7])
+    np.testing.assert_array_equal(model.predict_proba([texts[9]]), expected[9:10])

@@ -19,6 +19,7 @@ from modstream.text.charngrams import WordCharTfidf
 from modstream.text.lemmas import LemmaTokenTransformer
 from modstream.text.nlp import BLANK
 from modstream.text.shape import SHAPE_NAMES, ShapeFeatures
+from modstream.text.sparserows import Rows, hstack
 from modstream.text.tokens import SpacyTokenTransformer
 from modstream.text.words import WordTokenTransformer
 
@@ -195,24 +196,21 @@ class TextFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform_analyzed(self, analyzed: Analyzed) -> sp.csr_matrix:
         """The feature matrix of ``analyzed`` rows under the fitted blocks."""
-        parts: list[sp.csr_matrix] = []
-        if self.word_ is not None:
-            parts.append(self._word_matrix(analyzed.part("tokens")))
-        if self.char_ is not None:
-            parts.append(self.char_.transform(analyzed.part("words")))
-        if self.shape_ is not None:
-            parts.append(self.shape_.scale(analyzed.part("shapes")))
-        if self.sentence_ is not None:
-            parts.append(self.sentence_.scale(analyzed.part("sentences")))
-        return _stack(parts)
+        return self.transform_rows(analyzed).to_csr()
 
-    def _word_matrix(self, tokens: np.ndarray) -> sp.csr_matrix:
-        """``word_.transform(tokens)``, bit for bit, without building unknown n-grams."""
-        assert self.word_ is not None
-        weighting = getattr(self, "_word_weighting", None)
-        if weighting is None or weighting.idf_ is not self.word_.idf_:
-            weighting = self._word_weighting = wordgrams.weighting(self.word_)
-        return wordgrams.fast_transform(self.word_, weighting, tokens)
+    def transform_rows(self, analyzed: Analyzed) -> Rows:
+        """The feature rows of ``analyzed`` texts, built without scipy's per-call checks;
+        bit for bit the matrix the blocks' own ``transform`` methods stack."""
+        blocks: list[Rows] = []
+        if self.word_ is not None:
+            blocks.append(wordgrams.word_rows(self.word_, analyzed.part("tokens")))
+        if self.char_ is not None:
+            blocks.append(self.char_.transform_rows(analyzed.part("words")))
+        if self.shape_ is not None:
+            blocks.append(Rows.of(self.shape_.scale(analyzed.part("shapes"))))
+        if self.sentence_ is not None:
+            blocks.append(Rows.of(self.sentence_.scale(analyzed.part("sentences"))))
+        return hstack(blocks)
 
     def block_widths(self) -> dict[str, int]:
         """Columns of each fitted block, in column order."""

@@ -14,8 +14,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import normalize
 
+from modstream.text.sparserows import Rows, row_ids
+
 _CACHE_LIMIT = 500_000
 _CHUNK = 4096
+# Above this many documents, counting through a sparse product beats one sort of all ids.
+_DIRECT_MAX_DOCS = 256
 
 
 def _count_matrix(cols: list[np.ndarray], lengths: list[int], width: int) -> sp.csr_matrix:
@@ -25,6 +29,22 @@ def _count_matrix(cols: list[np.ndarray], lengths: list[int], width: int) -> sp.
     counts = sp.csr_matrix((np.ones(col.shape[0]), (row, col)), shape=(len(lengths), width))
     counts.sum_duplicates()
     return counts
+
+
+def _ones(columns: np.ndarray, lengths: Sequence[int], width: int) -> sp.csr_matrix:
+    """Rows of ones at ``columns`` (repeats allowed: a product sums them)."""
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.ones(columns.shape[0])
+    return sp.csr_matrix((data, columns.astype(np.int32), indptr), shape=(len(lengths), width))
+
+
+def _reversed_within_rows(indptr: np.ndarray) -> np.ndarray:
+    """Positions that reverse each row's entries of a CSR matrix with this ``indptr``."""
+    starts, ends = indptr[:-1], indptr[1:]
+    rows = row_ids(ends - starts)
+    position = np.arange(indptr[-1], dtype=np.int64)
+    return starts[rows] + ends[rows] - 1 - position
 
 
 def word_ngrams(word: str, low: int, high: int) -> list[str]:
@@ -134,21 +154,56 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return hit
 
     def transform(self, X: Iterable[Sequence[str]]) -> sp.csr_matrix:
-        """Counts are (documents × distinct words) @ (distinct words × n-grams): the only
-        per-word Python work is one dictionary lookup; the sums run in sparse C code."""
+        return self.transform_rows(X).to_csr()
+
+    def transform_rows(self, X: Iterable[Sequence[str]]) -> Rows:
+        """The tf-idf rows of ``X``; each row's columns in descending order.
+
+        Descending is the order the training path's ``counts @ diags(idf)`` leaves them
+        in; the L2 norm and the classifier's dot product add in that order, so both paths
+        agree bit for bit. A few documents are counted directly from each word's cached
+        n-gram ids; many are counted as (documents × distinct words) @ (distinct words ×
+        n-grams), where the sums run in sparse C code instead of one big sort.
+        """
+        docs = list(X)
+        if len(docs) > _DIRECT_MAX_DOCS:
+            return self._product_counts(docs).tfidf(self.sublinear_tf, self.idf_)
+        grams: list[np.ndarray] = []
+        lengths: list[int] = []
+        for tokens in docs:
+            found = [self._word_indices(word) for word in tokens]
+            grams.extend(found)
+            lengths.append(sum(g.shape[0] for g in found))
+        counts = Rows.counted(
+            row_ids(lengths),
+            np.concatenate(grams) if grams else np.empty(0, np.int32),
+            len(docs),
+            len(self.vocabulary_),
+            descending=True,
+        )
+        return counts.tfidf(self.sublinear_tf, self.idf_)
+
+    def _product_counts(self, docs: list[Sequence[str]]) -> Rows:
         distinct: dict[str, int] = {}
         word_columns: list[int] = []
         lengths: list[int] = []
-        for tokens in X:
+        for tokens in docs:
             ids = [distinct.setdefault(word, len(distinct)) for word in tokens]
             word_columns.extend(ids)
             lengths.append(len(ids))
-        words = _count_matrix([np.asarray(word_columns, np.int64)], lengths, len(distinct))
         grams = [self._word_indices(word) for word in distinct]
-        spelled = _count_matrix(grams, [g.shape[0] for g in grams], len(self.vocabulary_))
-        counts = sp.csr_matrix(words @ spelled)
+        words = _ones(np.asarray(word_columns, np.int32), lengths, len(distinct))
+        spelled = _ones(
+            np.concatenate(grams) if grams else np.empty(0, np.int32),
+            [g.shape[0] for g in grams],
+            len(self.vocabulary_),
+        )
+        counts = words @ spelled
         counts.sort_indices()
-        return self._weigh(counts)
+        descending = _reversed_within_rows(counts.indptr)
+        return Rows(
+            counts.data[descending], counts.indices[descending], counts.indptr, counts.shape[1]
+        )
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)

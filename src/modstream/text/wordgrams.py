@@ -2,9 +2,9 @@
 
 scikit-learn's vectorizer builds every n-gram string of every document and a counter
 dict per document. Prediction only needs the n-grams that are in the vocabulary, so this
-looks each one up once and builds the count matrix in one go. The matrix is the one
-scikit-learn builds (same counts, sorted column indices), and the tf-idf weighting is
-scikit-learn's own, so the features are bit-for-bit the same.
+looks each one up once and builds the count rows in one go: the same counts and sorted
+column indices as scikit-learn, weighted by the same operations, so the features are bit
+for bit the same.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from modstream.text.sparserows import Rows, row_ids
 
 
 def known_ngram_columns(
@@ -32,43 +33,27 @@ def known_ngram_columns(
     return found
 
 
-def ngram_counts(
-    docs: Iterable[Sequence[str]], vocabulary: dict[str, int], ngram_range: tuple[int, int]
-) -> sp.csr_matrix:
-    """Documents × vocabulary counts (float64, duplicates summed, indices sorted)."""
-    low, high = ngram_range
+def word_rows(vectorizer: TfidfVectorizer, docs: Iterable[Sequence[str]]) -> Rows:
+    """``vectorizer.transform(docs)`` for token-list input, as rows, computed faster.
+
+    Only L2-normalised tf-idf is supported, which is what ``word_vectorizer`` builds.
+    """
+    if vectorizer.norm != "l2" or vectorizer.binary:
+        raise ValueError("the fast word n-gram path needs L2-normalised, non-binary tf-idf")
+    vocabulary = vectorizer.vocabulary_
+    low, high = vectorizer.ngram_range
     columns: list[int] = []
     lengths: list[int] = []
     for tokens in docs:
         found = known_ngram_columns(tokens, vocabulary, low, high)
         columns.extend(found)
         lengths.append(len(found))
-    rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    counts = sp.csr_matrix(
-        (np.ones(len(columns)), (rows, np.asarray(columns, dtype=np.int64))),
-        shape=(len(lengths), len(vocabulary)),
+    counts = Rows.counted(
+        row_ids(lengths),
+        np.asarray(columns, dtype=np.int64),
+        len(lengths),
+        len(vocabulary),
+        descending=False,
     )
-    counts.sum_duplicates()
-    return counts
-
-
-def weighting(vectorizer: TfidfVectorizer) -> TfidfTransformer:
-    """The tf-idf weighting of a fitted ``vectorizer`` as a transformer of count matrices."""
-    transformer = TfidfTransformer(
-        norm=vectorizer.norm,
-        use_idf=vectorizer.use_idf,
-        smooth_idf=vectorizer.smooth_idf,
-        sublinear_tf=vectorizer.sublinear_tf,
-    )
-    transformer.idf_ = vectorizer.idf_
-    return transformer
-
-
-def fast_transform(
-    vectorizer: TfidfVectorizer, transformer: TfidfTransformer, docs: Iterable[Sequence[str]]
-) -> sp.csr_matrix:
-    """``vectorizer.transform(docs)`` for token-list input, computed faster."""
-    counts = ngram_counts(docs, vectorizer.vocabulary_, vectorizer.ngram_range)
-    if vectorizer.binary:
-        counts.data.fill(1)
-    return transformer.transform(counts, copy=False)
+    idf = vectorizer.idf_ if vectorizer.use_idf else None
+    return counts.tfidf(vectorizer.sublinear_tf, idf)
