@@ -3,8 +3,11 @@
 It owns the model, readiness, text truncation, metrics of model calls and adaptive
 batching: ``score`` is one synchronous vectorised model call; concurrent ``score_batched``
 calls are merged into one such call on a single worker thread, so the event loop keeps
-accepting requests while the model works. Every result is a ``Scores`` naming the model
-that produced it.
+accepting requests while the model works. A batch waits (at most ``max_wait``) for as many
+requests as were served at once while the previous batch was scored: clients that send
+their next request once answered come back together but reach the batcher spread out
+(gRPC's hand-off to the event loop takes longer than REST's). Every result is a ``Scores``
+naming the model that produced it.
 """
 
 from __future__ import annotations
@@ -54,12 +57,23 @@ class DataPlane:
         self.max_wait = max(0.0, max_wait_ms) / 1000.0
         self.max_text_chars = max_text_chars
         self.ready = False
-        self.in_flight = 0  # requests a transport is serving; tells the batcher more may come
+        self._in_flight = 0
+        self._peak_in_flight = 0  # most requests served at once since the last batch left
         self._queue: asyncio.Queue[_Pending] | None = None
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._busy = False
         self.swap(self._models)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests a transport is serving now (transports count them in and out)."""
+        return self._in_flight
+
+    @in_flight.setter
+    def in_flight(self, count: int) -> None:
+        self._in_flight = count
+        self._peak_in_flight = max(self._peak_in_flight, count)
 
     # -- the models: a set swapped whole, between calls (see modstream.registry) ----------
     @property
@@ -193,14 +207,16 @@ class DataPlane:
                 self._busy = False
 
     async def _collect(self, first: _Pending) -> list[_Pending]:
-        """Take what is queued; wait up to ``max_wait`` only while other requests are coming."""
+        """Take what is queued; wait up to ``max_wait`` while fewer requests are merged than
+        were served at once since the last batch left (or are being served now)."""
         assert self._queue is not None
         batch, size = [first], len(first.texts)
         deadline = time.monotonic() + self.max_wait
         while size < self.max_batch_texts:
             if self._queue.empty():
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self.in_flight <= len(batch):
+                expected = max(self._peak_in_flight, self._in_flight)
+                if remaining <= 0 or expected <= len(batch):
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), remaining)
@@ -210,6 +226,7 @@ class DataPlane:
                 item = self._queue.get_nowait()
             batch.append(item)
             size += len(item.texts)
+        self._peak_in_flight = self._in_flight  # the next batch counts from here
         return batch
 
     async def _run(self, batch: list[_Pending]) -> None:

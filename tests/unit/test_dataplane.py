@@ -49,6 +49,42 @@ def test_concurrent_batched_calls_are_merged_and_answered_in_order(model: TextMo
     assert len(calls) < len(TEXTS)  # merged into fewer model calls
 
 
+def test_a_request_waits_for_as_many_as_were_served_together_before(model: TextModel) -> None:
+    """Two clients answered together send their next requests a few loop turns apart; the
+    first waits for the second instead of taking a model call of its own."""
+    plane = DataPlane(model, max_batch_texts=64, max_wait_ms=30_000)  # never reached here
+    calls: list[int] = []
+    original = plane.score
+
+    def counting(texts: list[str], model: TextModel | None = None) -> Scores:
+        calls.append(len(texts))
+        return original(texts, model)
+
+    plane.score = counting  # type: ignore[method-assign]
+
+    async def client(text: str, late_by: int) -> Scores:
+        for _ in range(late_by):  # still on its way to the server
+            await asyncio.sleep(0)
+        plane.in_flight += 1  # what a transport does while it serves the request
+        try:
+            return await plane.score_batched([text])
+        finally:
+            plane.in_flight -= 1
+
+    async def scenario() -> list[Scores]:
+        await plane.start()
+        try:
+            await asyncio.gather(client(TEXTS[0], 0), client(TEXTS[1], 0))
+            return await asyncio.gather(client(TEXTS[2], 0), client(TEXTS[3], 50))
+        finally:
+            await plane.stop()
+
+    late = asyncio.run(scenario())
+    assert calls == [2, 2]
+    expected = model.predict_proba(TEXTS[2:])
+    assert [s.probabilities.tolist() for s in late] == [[row] for row in expected.tolist()]
+
+
 def test_long_texts_are_truncated_and_say_which(model: TextModel) -> None:
     scores = DataPlane(model, max_text_chars=10).score(["short", "x" * 50, "y" * 11])
     np.testing.assert_allclose(
