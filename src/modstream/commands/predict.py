@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from modstream.commands._common import add_text_limit_arg, data_plane
+from modstream.commands._process import freeze_long_lived, keep_freed_memory
 
 if TYPE_CHECKING:
     from modstream.dataplane import DataPlane
@@ -100,7 +101,10 @@ def _run(args: argparse.Namespace) -> int:
     from modstream.model import load_model
     from modstream.model.scoring import score_file
 
+    if args.data:
+        keep_freed_memory()
     plane = data_plane(load_model(args.model), args)
+    freeze_long_lived()
     if args.data:
         if not args.output:
             raise SystemExit("modstream predict: error: --data needs --output FILE.jsonl")
@@ -112,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             chunk_rows=args.chunk_rows,
         )
+        freeze_long_lived()  # and what scoring kept (per-word caches)
         note = f" ({cut:,} cut at {plane.max_text_chars:,} characters)" if cut else ""
         print(f"scored {rows:,} rows into {args.output}{note}", file=sys.stderr)
         return 0
