@@ -23,8 +23,8 @@ def test_score_matches_the_model_and_names_it(model: TextModel) -> None:
     assert scores.model.tags()["model_version"] == model.version
 
 
-def test_concurrent_batched_calls_are_merged_and_answered_in_order(model: TextModel) -> None:
-    plane = DataPlane(model, max_batch_texts=64, max_wait_ms=50)
+def _count_model_calls(plane: DataPlane) -> list[int]:
+    """The number of texts of each model call ``plane`` makes from now on."""
     calls: list[int] = []
     original = plane.score
 
@@ -33,6 +33,12 @@ def test_concurrent_batched_calls_are_merged_and_answered_in_order(model: TextMo
         return original(texts, model)
 
     plane.score = counting  # type: ignore[method-assign]
+    return calls
+
+
+def test_concurrent_batched_calls_are_merged_and_answered_in_order(model: TextModel) -> None:
+    plane = DataPlane(model, max_batch_texts=64, max_wait_ms=50)
+    calls = _count_model_calls(plane)
 
     async def scenario() -> list[Scores]:
         await plane.start()
@@ -53,14 +59,7 @@ def test_a_request_waits_for_as_many_as_were_served_together_before(model: TextM
     """Two clients answered together send their next requests a few loop turns apart; the
     first waits for the second instead of taking a model call of its own."""
     plane = DataPlane(model, max_batch_texts=64, max_wait_ms=30_000)  # never reached here
-    calls: list[int] = []
-    original = plane.score
-
-    def counting(texts: list[str], model: TextModel | None = None) -> Scores:
-        calls.append(len(texts))
-        return original(texts, model)
-
-    plane.score = counting  # type: ignore[method-assign]
+    calls = _count_model_calls(plane)
 
     async def client(text: str, late_by: int) -> Scores:
         for _ in range(late_by):  # still on its way to the server
