@@ -119,9 +119,14 @@ def _unseen_texts(seed: int, count: int = 1000) -> list[str]:
     return [" ".join(next(words) for _ in range(60)) for _ in range(count)]
 
 
-def test_sigterm_finishes_in_flight_requests_and_exits_zero(model_dir: Path) -> None:
+def test_sigterm_finishes_in_flight_requests_and_exits_zero(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The grace period bounds a shutdown; here it is long enough for any machine's speed,
+    # so what is tested is that every request in flight is finished, not how fast.
+    monkeypatch.setenv("MODSTREAM_SHUTDOWN_GRACE_S", "120")
     server = start_server(model_dir)
-    bodies = [{"data": {"ndarray": _unseen_texts(seed)}} for seed in range(8)]
+    bodies = [{"data": {"ndarray": _unseen_texts(seed, count=500)}} for seed in range(8)]
     with ThreadPoolExecutor(8) as pool:
         futures = [
             pool.submit(httpx.post, f"{server.url}/predict", json=body, timeout=60)
@@ -131,7 +136,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_zero(model_dir: Path) -> 
         code = stop_server(server)
         statuses = [f.result().status_code for f in futures]
     assert code == 0
-    assert all(status == 200 for status in statuses)
+    assert statuses == [200] * len(bodies), [f.result().text[:200] for f in futures]
 
 
 def test_a_failing_model_is_500_with_the_request_id_logged(
