@@ -1,9 +1,11 @@
 """A broker failover under a steady paced load, for the failover test and its benchmark.
 
 The input, output and dead-letter topics are led by one node. A producer sends
-``rate`` requests a second; once answers flow, that node is SIGKILLed, later restarted,
-and the load goes on throughout. Every input the producer got acknowledged is then
-looked for in the output (``read_committed``), by its source partition and offset.
+``rate`` requests a second; once answers flow, that node is SIGKILLed, restarted after
+``down_s`` seconds (the benchmark) or as soon as an input sent after the kill has been
+answered while it is down (the test), and the load goes on throughout. Every input the
+producer got acknowledged is then looked for in the output (``read_committed``), by its
+source partition and offset.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Failover:
     killed_node: int
     resume_s: float  # kill -> first answer to an input sent after the kill
     longest_gap_s: float  # the longest silence of the output while the load went on
+    resumed_while_down: bool  # answers to inputs sent after the kill came before the restart
     healed: bool
     log: Path
 
@@ -43,7 +46,8 @@ def run_failover(
     exactly_once: bool,
     rate: float = 100.0,
     steady_s: float = 5.0,
-    down_s: float = 15.0,
+    down_s: float | None = None,
+    after_restart_s: float = 5.0,
 ) -> Failover:
     """Paced load, SIGKILL of the node leading every topic, restart, drain; see the module."""
     victim = cluster.nodes[-1].node_id
@@ -62,9 +66,14 @@ def run_failover(
         reader.wait(int(rate * steady_s), worker, log)
         killed_at = time.monotonic()
         cluster.kill(victim)
-        time.sleep(down_s)  # the load goes on; the reader notes every answer's arrival
-        cluster.restart(victim)
-        time.sleep(steady_s)
+        # The load goes on; the reader notes every answer's arrival.
+        if down_s is None:
+            wait_for(lambda: _resumed(answers, load, killed_at), timeout=120)
+        else:
+            time.sleep(down_s)
+        resumed_while_down = _resumed(answers, load, killed_at)
+        cluster.restart(victim)  # in this thread: the node dies with the thread that started it
+        time.sleep(after_restart_s)
         load.stopping.set()
         load.join(150)
         assert not load.failed, load.failed[:3]
@@ -90,6 +99,12 @@ def run_failover(
         killed_node=victim,
         resume_s=min(after) - killed_at,
         longest_gap_s=max(b - a for a, b in itertools.pairwise(times)),
+        resumed_while_down=resumed_while_down,
         healed=healed,
         log=log,
     )
+
+
+def _resumed(answers: AnswerLog, load: PacedProducer, killed_at: float) -> bool:
+    """Whether an input sent after the kill has been answered."""
+    return any(load.sent.get(source, 0.0) > killed_at for _t, source in list(answers.arrivals))
