@@ -46,9 +46,9 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
 @pytest.fixture(scope="session")
 def _kafka_three_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
     workdir = tmp_path_factory.mktemp("kafka-cluster")
-    # A dead node is fenced after 4 s without heartbeats instead of Kafka's default 9 s, so
+    # A dead node is fenced after 6 s without heartbeats instead of Kafka's default 9 s, so
     # failover tests wait less; the failover benchmark keeps the defaults.
-    faster_fencing = {"broker.session.timeout.ms": "4000", "broker.heartbeat.interval.ms": "500"}
+    faster_fencing = {"broker.session.timeout.ms": "6000", "broker.heartbeat.interval.ms": "500"}
     with running(KafkaCluster(3, workdir=workdir, config=faster_fencing)) as cluster:
         yield cluster
 
