@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from modstream.cli import main
+from modstream.datasets import iter_text_chunks
 from modstream.demo import write_demo_csv
+from modstream.model import load_model
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -87,6 +89,25 @@ def test_predict_scores_a_file_in_order(trained: Path, demo_csv: Path, tmp_path:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["row"] for r in rows] == list(range(300))
     assert set(rows[0]) == {"row", "removed_probability", "removed"}
+
+
+def test_a_scored_file_holds_exactly_the_models_scores(
+    trained: Path, demo_csv: Path, tmp_path: Path
+) -> None:
+    """The command's own process (allocator and collector tuned for one batch) writes the
+    same bytes as ``json.dumps`` of the model's probabilities computed in this process."""
+    out = tmp_path / "scores.jsonl"
+    result = run("predict", "--model", str(trained), "--data", str(demo_csv), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    model = load_model(trained)
+    texts = [text for chunk in iter_text_chunks(demo_csv) for text in chunk]
+    p_removed = model.predict_proba(texts)[:, 1].tolist()
+    expected = "".join(
+        json.dumps({"row": i, "removed_probability": p, "removed": int(p >= model.threshold)})
+        + "\n"
+        for i, p in enumerate(p_removed)
+    )
+    assert out.read_text(encoding="utf-8") == expected
 
 
 def test_evaluate_json(trained: Path, demo_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
