@@ -208,15 +208,14 @@ class DataPlane:
 
     async def _collect(self, first: _Pending) -> list[_Pending]:
         """Take what is queued; wait up to ``max_wait`` while fewer requests are merged than
-        were served at once since the last batch left (or are being served now)."""
+        were served at once since the last batch left (the peak includes those served now)."""
         assert self._queue is not None
         batch, size = [first], len(first.texts)
         deadline = time.monotonic() + self.max_wait
         while size < self.max_batch_texts:
             if self._queue.empty():
                 remaining = deadline - time.monotonic()
-                expected = max(self._peak_in_flight, self._in_flight)
-                if remaining <= 0 or expected <= len(batch):
+                if remaining <= 0 or self._peak_in_flight <= len(batch):
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), remaining)

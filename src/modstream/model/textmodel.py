@@ -60,21 +60,21 @@ class TextModel:
             return np.empty((0, 2), dtype=np.float64)
         cleaned = self.pipeline.named_steps["clean"].transform(list(texts))
         rows = self.features.transform_rows(self.features.analyze(cleaned))
-        weights, intercept = self._linear
+        weights = self._coef
         if rows.width != weights.shape[0]:
             raise ValueError(f"{rows.width} features, the classifier expects {weights.shape[0]}")
         removed = rows.to_csr() @ weights
-        removed += intercept
+        removed += self.classifier.intercept_[0]
         expit(removed, out=removed)
         return np.stack([1 - removed, removed], axis=1)
 
     @cached_property
-    def _linear(self) -> tuple[np.ndarray, float]:
-        """The binary logistic regression's weights and intercept, as float64."""
+    def _coef(self) -> np.ndarray:
+        """The binary logistic regression's weight per feature column, as float64."""
         clf = self.classifier
         if len(clf.classes_) != 2 or clf.coef_.shape[0] != 1:
             raise ValueError("the moderation model's classifier must be binary")
-        return np.ascontiguousarray(clf.coef_[0], dtype=np.float64), float(clf.intercept_[0])
+        return np.ascontiguousarray(clf.coef_[0], dtype=np.float64)
 
     def labels(self, p_removed: np.ndarray) -> np.ndarray:
         return (np.asarray(p_removed) >= self.threshold).astype(int)
@@ -83,9 +83,6 @@ class TextModel:
     def _feature_names(self) -> np.ndarray:
         return np.asarray(self.features.feature_names(), dtype=object)
 
-    @cached_property
-    def _coef(self) -> np.ndarray:
-        return np.asarray(self.classifier.coef_[0])
 
     def explain(self, texts: Sequence[str], top: int = 5) -> list[list[Contribution]]:
         """Per text, the ``top`` n-grams or words with the largest push on the score."""

@@ -22,11 +22,14 @@ _CHUNK = 4096
 _DIRECT_MAX_DOCS = 256
 
 
+def _joined(ids: list[np.ndarray]) -> np.ndarray:
+    """The id arrays one after another (an empty int32 array for none)."""
+    return np.concatenate(ids) if ids else np.empty(0, np.int32)
+
+
 def _count_matrix(cols: list[np.ndarray], lengths: list[int], width: int) -> sp.csr_matrix:
     """Documents × n-grams counts from each document's concatenated column ids."""
-    col = np.concatenate(cols) if cols else np.empty(0, dtype=np.int64)
-    row = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    counts = sp.csr_matrix((np.ones(col.shape[0]), (row, col)), shape=(len(lengths), width))
+    counts = _ones(_joined(cols), lengths, width)
     counts.sum_duplicates()
     return counts
 
@@ -176,7 +179,7 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             lengths.append(sum(g.shape[0] for g in found))
         counts = Rows.counted(
             row_ids(lengths),
-            np.concatenate(grams) if grams else np.empty(0, np.int32),
+            _joined(grams),
             len(docs),
             len(self.vocabulary_),
             descending=True,
@@ -194,7 +197,7 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         grams = [self._word_indices(word) for word in distinct]
         words = _ones(np.asarray(word_columns, np.int32), lengths, len(distinct))
         spelled = _ones(
-            np.concatenate(grams) if grams else np.empty(0, np.int32),
+            _joined(grams),
             [g.shape[0] for g in grams],
             len(self.vocabulary_),
         )
