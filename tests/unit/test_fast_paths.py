@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -41,9 +43,9 @@ def test_word_ngrams_are_bit_for_bit_scikit_learns(ngrams: tuple[int, int]) -> N
         _same(fast, vec.transform(DOCS))
 
 
-@pytest.mark.parametrize("copies", [1, 60])
+@pytest.mark.parametrize("copies", [1, 60, 400])
 def test_char_ngrams_equal_the_sum_of_each_words_ngrams(copies: int) -> None:
-    """A few documents are counted directly, many through a sparse product: same bits."""
+    """One document, many, and more than one count holds (2,400): same bits."""
     vec = WordCharTfidf(ngram_range=(1, 4), min_df=1).fit([d[:4] for d in DOCS if d])
     docs = DOCS * copies
     per_doc = [
@@ -52,6 +54,24 @@ def test_char_ngrams_equal_the_sum_of_each_words_ngrams(copies: int) -> None:
     counts = _count_matrix(per_doc, [len(c) for c in per_doc], len(vec.vocabulary_))
     _same(vec.transform(docs), vec._weigh(counts))
     assert vec.transform([[]]).nnz == 0
+
+
+def test_threads_scoring_one_model_get_the_answers_one_thread_gets() -> None:
+    """Words first met by several threads at once each get their own n-gram ids."""
+    texts = [str(t) for t in demo_dataset().texts[:400]]
+    words = [t.lower().split() for t in texts]
+    vec = WordCharTfidf(ngram_range=(1, 4), min_df=1).fit(words[:200])
+    expected = [vec.transform(words[i::8]) for i in range(8)]
+    vec._reset_cache()  # every word unseen again, so the threads fill the cache together
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            found = list(pool.map(lambda i: vec.transform(words[i::8]), range(8)))
+    finally:
+        sys.setswitchinterval(interval)
+    for got, want in zip(found, expected, strict=True):
+        _same(got, want)
 
 
 def test_typographic_apostrophes_and_links_tokenize_as_before() -> None:

@@ -7,19 +7,22 @@ indices of each distinct word and assembles a document from those cached arrays.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import normalize
 
-from modstream.text.sparserows import Rows, row_ids
+from modstream.text.sparserows import Rows, row_ids, vstack
 
 _CACHE_LIMIT = 500_000
 _CHUNK = 4096
-# Above this many documents, counting through a sparse product beats one sort of all ids.
-_DIRECT_MAX_DOCS = 256
+# Documents counted together: bounds the memory of one count (about 1,000 ids per comment)
+# and keeps its sort keys 32-bit.
+_COUNT_DOCS = 2048
 
 
 def _joined(ids: list[np.ndarray]) -> np.ndarray:
@@ -29,25 +32,14 @@ def _joined(ids: list[np.ndarray]) -> np.ndarray:
 
 def _count_matrix(cols: list[np.ndarray], lengths: list[int], width: int) -> sp.csr_matrix:
     """Documents × n-grams counts from each document's concatenated column ids."""
-    counts = _ones(_joined(cols), lengths, width)
-    counts.sum_duplicates()
-    return counts
-
-
-def _ones(columns: np.ndarray, lengths: Sequence[int], width: int) -> sp.csr_matrix:
-    """Rows of ones at ``columns`` (repeats allowed: a product sums them)."""
     indptr = np.zeros(len(lengths) + 1, dtype=np.int32)
     np.cumsum(lengths, out=indptr[1:])
-    data = np.ones(columns.shape[0])
-    return sp.csr_matrix((data, columns.astype(np.int32), indptr), shape=(len(lengths), width))
-
-
-def _reversed_within_rows(indptr: np.ndarray) -> np.ndarray:
-    """Positions that reverse each row's entries of a CSR matrix with this ``indptr``."""
-    starts, ends = indptr[:-1], indptr[1:]
-    rows = row_ids(ends - starts)
-    position = np.arange(indptr[-1], dtype=np.int64)
-    return starts[rows] + ends[rows] - 1 - position
+    columns = _joined(cols)
+    counts = sp.csr_matrix(
+        (np.ones(columns.shape[0]), columns.astype(np.int32), indptr), shape=(len(lengths), width)
+    )
+    counts.sum_duplicates()
+    return counts
 
 
 def word_ngrams(word: str, low: int, high: int) -> list[str]:
@@ -55,6 +47,65 @@ def word_ngrams(word: str, low: int, high: int) -> list[str]:
     padded = f" {word} "
     size = len(padded)
     return [padded[i : i + n] for n in range(low, high + 1) for i in range(size - n + 1)]
+
+
+class _NgramIds(dict[str, int]):
+    """Word → slot, computed on first lookup; a slot's known character n-gram ids sit in one
+    flat array, so a batch's ids are gathered with a few NumPy operations, not one array
+    per word. Looking words up with ``__getitem__`` keeps the common case (a cached word)
+    in C.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int]) -> None:
+        super().__init__()
+        self.vocabulary = vocabulary
+        self.low, self.high = ngram_range
+        self.ids = np.empty(4096, np.int32)
+        self.used = 0
+        self.starts = np.empty(1024, np.int64)
+        self.sizes = np.empty(1024, np.int64)
+        # Threads may score with one model: a slot is taken and filled under the lock, and
+        # is published (``self[word] = slot``) only once its ids are in place.
+        self._lock = threading.Lock()
+
+    def add(self, word: str, ids: np.ndarray) -> int:
+        with self._lock:
+            slot = self.get(word)
+            if slot is not None:
+                return slot
+            slot = len(self)
+            if slot == self.starts.shape[0]:
+                self.starts = np.concatenate([self.starts, np.empty_like(self.starts)])
+                self.sizes = np.concatenate([self.sizes, np.empty_like(self.sizes)])
+            end = self.used + ids.shape[0]
+            if end > self.ids.shape[0]:
+                grown = np.empty(max(2 * self.ids.shape[0], end), np.int32)
+                grown[: self.used] = self.ids[: self.used]
+                self.ids = grown
+            self.ids[self.used : end] = ids
+            self.starts[slot], self.sizes[slot] = self.used, ids.shape[0]
+            self.used = end
+            self[word] = slot
+            return slot
+
+    def __missing__(self, word: str) -> int:
+        vocab = self.vocabulary
+        ids = [vocab[g] for g in word_ngrams(word, self.low, self.high) if g in vocab]
+        return self.add(word, np.asarray(ids, dtype=np.int32))
+
+    def spelled(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The n-gram ids of the words at ``slots``, one word after another, and how many
+        each word has."""
+        sizes = self.sizes[slots]
+        ends = np.cumsum(sizes)
+        total = int(ends[-1]) if ends.shape[0] else 0
+        positions = np.arange(total) + np.repeat(self.starts[slots] - (ends - sizes), sizes)
+        return self.ids[positions], sizes
+
+    def of(self, word: str) -> np.ndarray:
+        slot = self[word]
+        start = self.starts[slot]
+        return self.ids[start : start + self.sizes[slot]]
 
 
 class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -100,7 +151,7 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self._reset_cache()
         for word, known in list(word_ids.items())[:_CACHE_LIMIT]:
             mapped = remap[known]
-            self._cache[word] = mapped[mapped >= 0].astype(np.int32)
+            self._cache.add(word, mapped[mapped >= 0].astype(np.int32))
         return self._weigh(counts[:, keep[1]])
 
     def _count_chunk(
@@ -138,23 +189,20 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return normalize(counts @ sp.diags(self.idf_), copy=False).tocsr()
 
     def _reset_cache(self) -> None:
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache = _NgramIds(self.vocabulary_, self.ngram_range)
 
     def _word_indices(self, word: str) -> np.ndarray:
+        return self._ids().of(word)
+
+    def _ids(self) -> _NgramIds:
+        """The per-word n-gram id cache (rebuilt after unpickling, which drops it), replaced
+        by an empty one once it holds ``_CACHE_LIMIT`` words; a batch keeps the cache it
+        started with, whose slots it holds."""
         cache = getattr(self, "_cache", None)
-        if cache is None:
+        if cache is None or len(cache) >= _CACHE_LIMIT:
             self._reset_cache()
             cache = self._cache
-        hit = cache.get(word)
-        if hit is None:
-            vocab = self.vocabulary_
-            low, high = self.ngram_range
-            idx = [vocab[g] for g in word_ngrams(word, low, high) if g in vocab]
-            hit = np.asarray(idx, dtype=np.int32)
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[word] = hit
-        return hit
+        return cache
 
     def transform(self, X: Iterable[Sequence[str]]) -> sp.csr_matrix:
         return self.transform_rows(X).to_csr()
@@ -164,48 +212,22 @@ class WordCharTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
         Descending is the order the training path's ``counts @ diags(idf)`` leaves them
         in; the L2 norm and the classifier's dot product add in that order, so both paths
-        agree bit for bit. A few documents are counted directly from each word's cached
-        n-gram ids; many are counted as (documents × distinct words) @ (distinct words ×
-        n-grams), where the sums run in sparse C code instead of one big sort.
+        agree bit for bit. Documents are counted ``_COUNT_DOCS`` at a time from each word's
+        cached n-gram ids.
         """
         docs = list(X)
-        if len(docs) > _DIRECT_MAX_DOCS:
-            return self._product_counts(docs).tfidf(self.sublinear_tf, self.idf_)
-        grams: list[np.ndarray] = []
-        lengths: list[int] = []
-        for tokens in docs:
-            found = [self._word_indices(word) for word in tokens]
-            grams.extend(found)
-            lengths.append(sum(g.shape[0] for g in found))
-        counts = Rows.counted(
-            row_ids(lengths),
-            _joined(grams),
-            len(docs),
-            len(self.vocabulary_),
-            descending=True,
+        counts = vstack(
+            [self._counts(docs[i : i + _COUNT_DOCS]) for i in range(0, len(docs) or 1, _COUNT_DOCS)]
         )
         return counts.tfidf(self.sublinear_tf, self.idf_)
 
-    def _product_counts(self, docs: list[Sequence[str]]) -> Rows:
-        distinct: dict[str, int] = {}
-        word_columns: list[int] = []
-        lengths: list[int] = []
-        for tokens in docs:
-            ids = [distinct.setdefault(word, len(distinct)) for word in tokens]
-            word_columns.extend(ids)
-            lengths.append(len(ids))
-        grams = [self._word_indices(word) for word in distinct]
-        words = _ones(np.asarray(word_columns, np.int32), lengths, len(distinct))
-        spelled = _ones(
-            _joined(grams),
-            [g.shape[0] for g in grams],
-            len(self.vocabulary_),
-        )
-        counts = words @ spelled
-        counts.sort_indices()
-        descending = _reversed_within_rows(counts.indptr)
-        return Rows(
-            counts.data[descending], counts.indices[descending], counts.indptr, counts.shape[1]
+    def _counts(self, docs: list[Sequence[str]]) -> Rows:
+        cache = self._ids()
+        slots = np.fromiter(map(cache.__getitem__, chain.from_iterable(docs)), np.int64)
+        columns, sizes = cache.spelled(slots)
+        words = row_ids(list(map(len, docs)))
+        return Rows.counted(
+            np.repeat(words, sizes), columns, len(docs), len(self.vocabulary_), descending=True
         )
 
     def __getstate__(self) -> dict[str, object]:

@@ -35,13 +35,19 @@ class Rows:
     def counted(
         cls, rows: np.ndarray, columns: np.ndarray, n_rows: int, width: int, *, descending: bool
     ) -> Rows:
-        """Counts of each (row, column) pair, columns ascending or descending in each row."""
-        stride = np.int64(width)
-        keyed = columns.astype(np.int64) if not descending else stride - 1 - columns
-        keys, counts = np.unique(rows.astype(np.int64) * stride + keyed, return_counts=True)
-        found_rows, found = np.divmod(keys, stride)
+        """Counts of each (row, column) pair, columns ascending or descending in each row.
+
+        The pairs are counted by sorting one key per pair; 32-bit keys (whenever rows ×
+        width fits) sort about twice as fast as 64-bit ones.
+        """
+        kind: type[np.signedinteger] = np.int32 if n_rows * width < 2**31 else np.int64
+        keyed: np.ndarray = columns.astype(kind)
         if descending:
-            found = stride - 1 - found
+            keyed = (width - 1) - keyed
+        keys, counts = np.unique(rows.astype(kind) * width + keyed, return_counts=True)
+        found_rows, found = np.divmod(keys, width)
+        if descending:
+            found = (width - 1) - found
         indptr = np.zeros(n_rows + 1, dtype=np.int32)
         np.cumsum(np.bincount(found_rows, minlength=n_rows), out=indptr[1:])
         return cls(counts.astype(np.float64), found.astype(np.int32), indptr, width)
@@ -89,3 +95,17 @@ def hstack(blocks: Sequence[Rows]) -> Rows:
     )[order]
     indptr = np.sum([b.indptr for b in blocks], axis=0).astype(np.int32)
     return Rows(data, indices.astype(np.int32), indptr, int(offsets[-1]))
+
+
+def vstack(parts: Sequence[Rows]) -> Rows:
+    """Row blocks of the same width one under another."""
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0] + [int(p.indptr[-1]) for p in parts[:-1]])
+    indptr = [parts[0].indptr[:1]] + [p.indptr[1:] + o for p, o in zip(parts, offsets, strict=True)]
+    return Rows(
+        np.concatenate([p.data for p in parts]),
+        np.concatenate([p.indices for p in parts]),
+        np.concatenate(indptr).astype(np.int32),
+        parts[0].width,
+    )

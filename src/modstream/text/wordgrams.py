@@ -9,8 +9,8 @@ for bit the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from itertools import pairwise
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, pairwise, repeat
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -18,19 +18,27 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from modstream.text.sparserows import Rows, row_ids
 
 
-def known_ngram_columns(
+def _ngrams(tokens: Sequence[str], n: int) -> Iterable[str]:
+    """The ``n``-grams of ``tokens`` as scikit-learn spells them (joined by one space)."""
+    if n == 1:
+        return tokens
+    if n == 2:
+        return map(" ".join, pairwise(tokens))
+    return map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
+
+
+def ngram_columns(
     tokens: Sequence[str], vocabulary: dict[str, int], low: int, high: int
-) -> list[int]:
-    """Vocabulary columns of the ``low``–``high``-grams of ``tokens`` (repeats kept)."""
+) -> Iterator[int]:
+    """Vocabulary column of each ``low``–``high``-gram of ``tokens``, ``-1`` where unknown.
+
+    Every step runs in C (``map`` over ``dict.get``); the unknown ones are dropped later,
+    all at once, by the caller.
+    """
     get = vocabulary.get
-    found = [j for j in map(get, tokens) if j is not None] if low == 1 else []
-    if high >= 2 and low <= 2 and len(tokens) >= 2:
-        pairs = map(get, map(" ".join, pairwise(tokens)))
-        found.extend(j for j in pairs if j is not None)
-    for n in range(max(low, 3), min(high, len(tokens)) + 1):
-        grams = (" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-        found.extend(j for j in map(get, grams) if j is not None)
-    return found
+    return chain.from_iterable(
+        map(get, _ngrams(tokens, n), repeat(-1)) for n in range(low, min(high, len(tokens)) + 1)
+    )
 
 
 def word_rows(vectorizer: TfidfVectorizer, docs: Iterable[Sequence[str]]) -> Rows:
@@ -45,15 +53,13 @@ def word_rows(vectorizer: TfidfVectorizer, docs: Iterable[Sequence[str]]) -> Row
     columns: list[int] = []
     lengths: list[int] = []
     for tokens in docs:
-        found = known_ngram_columns(tokens, vocabulary, low, high)
-        columns.extend(found)
-        lengths.append(len(found))
+        before = len(columns)
+        columns.extend(ngram_columns(tokens, vocabulary, low, high))
+        lengths.append(len(columns) - before)
+    found = np.asarray(columns, dtype=np.int64)
+    known = found >= 0
     counts = Rows.counted(
-        row_ids(lengths),
-        np.asarray(columns, dtype=np.int64),
-        len(lengths),
-        len(vocabulary),
-        descending=False,
+        row_ids(lengths)[known], found[known], len(lengths), len(vocabulary), descending=False
     )
     idf = vectorizer.idf_ if vectorizer.use_idf else None
     return counts.tfidf(vectorizer.sublinear_tf, idf)
