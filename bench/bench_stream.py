@@ -5,8 +5,8 @@
 Per broker, with the load from a separate process (``stream_load.py``) and 4 partitions:
 
 1. one worker's drain rate (keyed input loaded first; answers as read), against the
-   model's offline batch throughput measured in the same run; two workers; on Apache
-   Kafka also ``--exactly-once``;
+   model's offline batch throughput measured in the same run, after one untimed drain
+   that warms the broker up; two workers; on Apache Kafka also ``--exactly-once``;
 2. at half of one worker's drain rate, keyed and unkeyed: end-to-end latency (produce ->
    answer read) and the broker's own one-hop floor (produce -> the same reader, no
    worker) at the same rate and keying; the worker's share = end-to-end - 2 x floor;
@@ -86,15 +86,19 @@ class Bench:
         load = LoadProcess(self.servers, topics[0], self.texts, self.args.messages).wait()
         reader = AnswerReader(self.servers, topics[1]).join_group()
         workers = self.workers(topics, count, *extra)
+        cpu = cpu_seconds(self.broker_pids)
         try:
             workers.start()
             reader.wait_for(load.prefix, load.count, timeout=600)
+            cpu = cpu_seconds(self.broker_pids) - cpu
         finally:
             workers.stop()
             reader.close()
         rate = answer_rate(load, reader, skip_first=self.args.max_batch * count)
         lost, answered = lost_and_answered(load, reader)
-        return {"rate": round(rate, 1), "answered": answered, "lost": lost, "machine": machine()}
+        return {"rate": round(rate, 1), "answered": answered, "lost": lost,
+                "broker_cpu_ms_per_answer": round(cpu * 1e3 / max(answered, 1), 3),
+                "machine": machine()}  # fmt: skip
 
     def floor(self, rate: float, keyed: bool, seconds: float) -> dict[str, Any]:
         """Producer -> topic -> reader, no worker: the broker's one hop at ``rate``."""
@@ -161,7 +165,12 @@ class Bench:
 
 def measure(kind: str, server: Broker, args: argparse.Namespace, texts: Path) -> dict[str, Any]:
     bench = Bench(server, args, texts)
-    result: dict[str, Any] = {"one": bench.sustained(1)}
+    # A broker in service is warm; a fresh JVM compiles its hot paths during its first
+    # seconds of traffic (on 2 cores that took 3x the broker CPU per answer of later
+    # drains), so one untimed drain comes first, on both brokers alike. Its rate is kept.
+    result: dict[str, Any] = {"warm_up": bench.sustained(1)}
+    print(f"[{kind}] warm-up drain {result['warm_up']['rate']:,.0f}/s", flush=True)
+    result["one"] = bench.sustained(1)
     print(f"[{kind}] one worker {result['one']['rate']:,.0f}/s", flush=True)
     result["two"] = bench.sustained(2)
     print(f"[{kind}] two workers {result['two']['rate']:,.0f}/s", flush=True)
