@@ -62,6 +62,7 @@ def test_text_transformers_refuse_sparse_input(estimator: object) -> None:
         ("it<U+2019>s here", "it\u2019s here"),
         ("  many\n\nlines\tand   spaces ", "many lines and spaces"),
         ("zero\u200bwidth", "zerowidth"),
+        ("no\u00a0break\u2028line\x1cseparator \u200b end\u3000", "no break line separator end"),
         (None, ""),
         ("bad escape <U+D800>", "bad escape"),
     ],

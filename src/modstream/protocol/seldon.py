@@ -36,12 +36,14 @@ class SeldonFeedback:
     puid: str | None
 
 
-def _text(value: object, where: str) -> str:
+def _text(value: object, where: str, index: int) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         return value[0]  # a one-element row of a 2-D array: [["text"], ...]
-    raise InvalidInput(f"{where} must be a text, got {type(value).__name__}: {value!r:.60}")
+    raise InvalidInput(
+        f"{where}[{index}] must be a text, got {type(value).__name__}: {value!r:.60}"
+    )
 
 
 def _texts(values: object, where: str) -> list[str]:
@@ -51,7 +53,7 @@ def _texts(values: object, where: str) -> list[str]:
         raise InvalidInput(f"{where} must be a list of texts, got {type(values).__name__}")
     if not values:
         raise InvalidInput(f"{where} is empty: send at least one text")
-    return [_text(value, f"{where}[{i}]") for i, value in enumerate(values)]
+    return [_text(value, where, i) for i, value in enumerate(values)]
 
 
 def _puid(meta: object) -> str | None:

@@ -9,7 +9,6 @@ from modstream.text.base import TextTransformer
 
 _MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _UNICODE_ESCAPE = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")
-_WHITESPACE = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
 
@@ -33,8 +32,10 @@ def clean_text(text: object) -> str:
         value = _UNICODE_ESCAPE.sub(_unescape_codepoint, value)
     if "](" in value:
         value = _MARKDOWN_LINK.sub(r"\1 \2", value)
-    value = _ZERO_WIDTH.sub("", value)
-    return _WHITESPACE.sub(" ", value).strip()
+    if not value.isascii():
+        value = _ZERO_WIDTH.sub("", value)
+    # str.split() splits on exactly the characters \s matches, and drops the ends.
+    return " ".join(value.split())
 
 
 class CleanTextTransformer(TextTransformer):
