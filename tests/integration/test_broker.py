@@ -50,12 +50,14 @@ def test_restart_keeps_the_address_and_serves_again() -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_broker_command_runs_until_interrupted(signum: int) -> None:
+    """Also when started as a shell starts a background job: with SIGINT ignored."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "modstream", "broker", "--port", str(port), "--topic", "demo=2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         assert process.stdout is not None

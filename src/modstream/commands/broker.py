@@ -57,8 +57,8 @@ def _topics(specs: list[str]) -> dict[str, int]:
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    # SIGTERM takes the Ctrl-C path: the main thread leaves wait() and the context
-    # manager stops the broker (stopping it from the handler would race that wait).
+    # SIGINT and SIGTERM take the Ctrl-C path: the main thread leaves wait() and the
+    # context manager stops the broker (stopping it from the handler would race that wait).
     raise KeyboardInterrupt
 
 
@@ -67,6 +67,9 @@ def _run(args: argparse.Namespace) -> int:
 
     broker = EmbeddedBroker(args.port, host=args.host)
     signal.signal(signal.SIGTERM, _interrupt)
+    # Set even though Python raises KeyboardInterrupt on SIGINT by default: a shell starts
+    # background jobs with SIGINT ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     with broker:
         broker.create_topics(_topics(args.topic))
         print(f"broker ready on {broker.bootstrap_servers} (Ctrl-C stops it)", flush=True)
