@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -113,8 +115,15 @@ class EmbeddedBroker:
         if self.running:
             return self
         self._check_port_free()
+        command = self.command()
+        setpriv = shutil.which("setpriv")
+        if setpriv is not None and threading.current_thread() is threading.main_thread():
+            # The broker gets SIGTERM when this process dies, even by SIGKILL, instead of
+            # living on with the port. Linux sends it when the thread that started the
+            # child ends, so only the main thread, which lasts as long as the process, asks.
+            command = [setpriv, "--pdeathsig", "TERM", *command]
         self._process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
             self._wait_ready()

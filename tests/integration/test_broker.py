@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 
+import psutil
 import pytest
 from confluent_kafka.admin import AdminClient
 
@@ -68,6 +69,30 @@ def test_broker_command_runs_until_interrupted(signum: int) -> None:
         process.send_signal(signum)
         assert process.wait(30) == 0
         with pytest.raises(OSError):  # the broker process is gone with its port
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_a_killed_broker_command_leaves_no_broker_behind() -> None:
+    """SIGKILL gives the command no chance to stop its broker process: the kernel must."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modstream", "broker", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert any("ready" in line for line in iter(process.stdout.readline, ""))
+        [child] = psutil.Process(process.pid).children()
+        process.kill()
+        process.wait(10)
+        psutil.wait_procs([child], timeout=10)
+        assert not child.is_running()
+        with pytest.raises(OSError):  # nothing listens on the port any more
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
     finally:
         if process.poll() is None:
