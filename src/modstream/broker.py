@@ -68,6 +68,19 @@ def broker_binary() -> str:
         raise ModstreamError(f"cannot find the embedded broker binary: {exc}") from exc
 
 
+def dying_with_this_process(command: list[str]) -> list[str]:
+    """``command``, run so that it gets SIGTERM when this process dies, even by SIGKILL
+    (``setpriv --pdeathsig``, where installed), instead of living on with its port.
+
+    Linux sends that signal when the *thread* that started the child ends, so only the
+    main thread, which lasts as long as the process, asks for it.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or threading.current_thread() is not threading.main_thread():
+        return command
+    return [setpriv, "--pdeathsig", "TERM", *command]
+
+
 class EmbeddedBroker:
     """A Kafka-API broker on ``host:port`` (a free port if none is given).
 
@@ -115,15 +128,10 @@ class EmbeddedBroker:
         if self.running:
             return self
         self._check_port_free()
-        command = self.command()
-        setpriv = shutil.which("setpriv")
-        if setpriv is not None and threading.current_thread() is threading.main_thread():
-            # The broker gets SIGTERM when this process dies, even by SIGKILL, instead of
-            # living on with the port. Linux sends it when the thread that started the
-            # child ends, so only the main thread, which lasts as long as the process, asks.
-            command = [setpriv, "--pdeathsig", "TERM", *command]
         self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            dying_with_this_process(self.command()),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             self._wait_ready()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modstream.broker import dying_with_this_process
 from tests.kafka.resolve import java
 
 HOST = "127.0.0.1"
@@ -85,12 +85,12 @@ class KafkaNode:
         command = jvm_command(
             classpath, "kafka.Kafka", str(self.config_file), heap=heap, log_config=self.log_config
         )
-        setpriv = shutil.which("setpriv")
-        if setpriv is not None:  # the JVM gets SIGTERM if the process that started it dies
-            command = [setpriv, "--pdeathsig", "TERM", *command]
         with (self.directory / "logs" / "stdout.log").open("ab") as sink:
             self.process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+                dying_with_this_process(command),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def terminate(self) -> None:

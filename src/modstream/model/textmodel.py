@@ -83,7 +83,6 @@ class TextModel:
     def _feature_names(self) -> np.ndarray:
         return np.asarray(self.features.feature_names(), dtype=object)
 
-
     def explain(self, texts: Sequence[str], top: int = 5) -> list[list[Contribution]]:
         """Per text, the ``top`` n-grams or words with the largest push on the score."""
         cleaned = [str(t) for t in self.pipeline.named_steps["clean"].transform(list(texts))]
