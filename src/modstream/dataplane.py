@@ -3,7 +3,8 @@
 It owns the model, readiness, text truncation, metrics of model calls and adaptive
 batching: ``score`` is one synchronous vectorised model call; concurrent ``score_batched``
 calls are merged into one such call on a single worker thread, so the event loop keeps
-accepting requests while the model works. A batch waits (at most ``max_wait``) for as many
+accepting requests while the model works; a merged batch of a few short texts is scored on
+the loop itself, where handing it to that thread and back would cost more than scoring it. A batch waits (at most ``max_wait``) for as many
 requests as were served at once while the previous batch was scored: clients that send
 their next request once answered come back together but reach the batcher spread out
 (gRPC's hand-off to the event loop takes longer than REST's). Every result is a ``Scores``
@@ -39,6 +40,14 @@ class _Pending:
     future: asyncio.Future[Scores]
     comment_id: str | None = None  # decides champion or canary
     version: str | None = None  # a version asked for by name (V2 versioned routes)
+
+
+# A merged batch of at most this many characters is scored on the event loop's thread. The
+# hand-off to the model thread and back measured about 0.3 ms of CPU per call on 2 cores
+# (the two threads run on different cores), against about 0.45 ms to score one comment;
+# this many characters take 2-3 ms, as long as the loop may stall, and larger batches
+# go to the model thread so the servers keep accepting and answering health checks.
+INLINE_CHARS = 4_000
 
 
 class DataPlane:
@@ -246,7 +255,10 @@ class DataPlane:
         loop = asyncio.get_running_loop()
         texts = [text for item in batch for text in item.texts]
         try:
-            scores = await loop.run_in_executor(self._executor, self.score, texts, model)
+            if sum(map(len, texts)) <= INLINE_CHARS:
+                scores = self.score(texts, model)
+            else:
+                scores = await loop.run_in_executor(self._executor, self.score, texts, model)
         except Exception as exc:  # the batcher must outlive any failure, even a bug
             if len(batch) == 1 or not isinstance(exc, ModelError):
                 for item in batch:

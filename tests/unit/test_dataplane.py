@@ -137,3 +137,36 @@ def test_the_batcher_outlives_a_failure_that_is_not_a_model_error(model: TextMod
             await plane.stop()
 
     assert len(asyncio.run(scenario())) == 1
+
+
+def test_the_loop_keeps_running_while_a_long_batch_is_scored(model: TextModel) -> None:
+    """A batch too long to score on the event loop goes to the model thread: meanwhile the
+    loop keeps turning (a server answers health checks and reads new requests)."""
+    long_texts = [
+        f"comment {i}: " + "a fairly long sentence about a study " * 20 for i in range(300)
+    ]
+    plane = DataPlane(model, max_batch_texts=len(long_texts))
+
+    async def scenario() -> tuple[int, float]:
+        await plane.start()
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.002)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0)
+        started = asyncio.get_running_loop().time()
+        try:
+            await plane.score_batched(long_texts)
+            return ticks, asyncio.get_running_loop().time() - started
+        finally:
+            ticker.cancel()
+            await plane.stop()
+
+    ticks, seconds = asyncio.run(scenario())
+    assert seconds > 0.05  # long enough that a blocked loop could not have ticked
+    assert ticks >= 3
