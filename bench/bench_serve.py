@@ -7,7 +7,10 @@ one serving process each, only to 127.0.0.1. The load generator runs in its own 
 (``bench/serve_load.py``): raw keep-alive HTTP/1.1 and raw HTTP/2 over asyncio streams, the
 same client design for both transports. REST and gRPC alternate within each round (the order
 swapped every round) so both see the same machine load; each cell also reports the serving
-process's CPU time per request. Writes a markdown section to bench/results/serve.md.
+process's CPU time per request. The same cells run against the transports' floor
+(``bench/serve_floor.py``: the same two servers answering a fixed response, no model), so
+the table shows what each transport costs before modstream does anything. Writes a
+markdown section to bench/results/serve.md.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD = Path(__file__).resolve().parent / "serve_load.py"
+FLOOR = Path(__file__).resolve().parent / "serve_floor.py"
 OURS = "modstream serve"
+FLOOR_NAME = "transport floor (fixed answer, no model)"
 Server = tuple["subprocess.Popen[bytes]", int, int]  # process, HTTP port, gRPC port
 
 
@@ -68,6 +73,18 @@ def _start_modstream(model: Path) -> Server:
             "--grpc-port",
             str(grpc_port),
         ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_ready(f"http://127.0.0.1:{http}/v2/health/ready", process)
+    return process, http, grpc_port
+
+
+def _start_floor() -> Server:
+    """uvicorn + Starlette and grpc.aio as ``modstream serve`` runs them, nothing behind."""
+    http, grpc_port = _free_port(), _free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(FLOOR), str(http), str(grpc_port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -163,17 +180,24 @@ def _measure(
 
 
 def _summary(rows: list[tuple[str, ...]]) -> list[str]:
-    """Per server and concurrency: the median req/s of each transport and gRPC/REST."""
-    cells: dict[tuple[str, str], dict[str, list[float]]] = {}
-    for name, _, kind, concurrency, rps, *_ in rows:
-        cells.setdefault((name, concurrency), {}).setdefault(kind, []).append(float(rps))
+    """Per server and concurrency: the median req/s of each transport, gRPC/REST, and the
+    median server CPU per request of each transport."""
+    cells: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
+    for name, _, kind, concurrency, rps, _p50, _p99, cpu, *_ in rows:
+        cells.setdefault((name, concurrency), {}).setdefault(kind, []).append(
+            (float(rps), float(cpu))
+        )
     lines = []
     for (name, concurrency), by_kind in cells.items():
-        rest, grpc_ = statistics.median(by_kind["REST"]), statistics.median(by_kind["gRPC"])
+        rest, grpc_ = (
+            [statistics.median(v[i] for v in by_kind[kind]) for i in (0, 1)]
+            for kind in ("REST", "gRPC")
+        )
         lines.append(
-            f"- {name}, concurrency {concurrency}: median REST {rest:.0f} req/s, "
-            f"gRPC {grpc_:.0f} req/s (gRPC/REST {grpc_ / rest:.2f}, "
-            f"{len(by_kind['REST'])} rounds)"
+            f"- {name}, concurrency {concurrency}: median REST {rest[0]:.0f} req/s, "
+            f"gRPC {grpc_[0]:.0f} req/s (gRPC/REST {grpc_[0] / rest[0]:.2f}); server CPU "
+            f"per request REST {rest[1]:.0f} µs, gRPC {grpc_[1]:.0f} µs "
+            f"({len(by_kind['REST'])} rounds)"
         )
     return lines
 
@@ -198,6 +222,9 @@ def main() -> None:
     parser.add_argument(
         "--no-wrapper", action="store_true", help="measure modstream serve only (REST vs gRPC)"
     )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the transports' floor (no model)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "serve.md")
     args = parser.parse_args()
     server = _start_modstream(args.model)
@@ -205,6 +232,12 @@ def main() -> None:
         rows = _measure(OURS, server, args, args.rounds)
     finally:
         _stop(server[0])
+    if not args.no_floor:
+        server = _start_floor()
+        try:
+            rows += _measure(FLOOR_NAME, server, args, args.rounds)
+        finally:
+            _stop(server[0])
     notes = []
     if not args.no_wrapper:
         try:
@@ -236,7 +269,7 @@ def _write(args: argparse.Namespace, rows: list[tuple[str, ...]], notes: list[st
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
-        "## Serving: modstream serve vs the seldon-core wrapper",
+        "## Serving: modstream serve vs the seldon-core wrapper, beside the transports' floor",
         "",
         f"Same artifact ({args.model.name}, trained on rscience_dev.csv), single-comment "
         f"Seldon requests, {args.seconds:.0f} s per cell after 1 s warm-up, REST and gRPC "

@@ -1,0 +1,85 @@
+"""The transports' own floor: ``modstream serve``'s two servers with nothing behind them.
+
+uvicorn + Starlette and grpc.aio on one event loop, configured as ``modstream serve``
+configures them, each route answering a fixed Seldon response without reading the
+request or calling a model. What a request costs here is what the transport costs before
+modstream does anything (``bench_serve.py`` measures it beside the real server).
+
+    python bench/serve_floor.py HTTP_PORT GRPC_PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import grpc
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from modstream.grpc import prediction_pb2
+from modstream.webserver import QuietServer
+
+REST_ANSWER = b'{"data":{"names":["t:0","t:1"],"ndarray":[[0.5,0.5]]},"meta":{}}'
+
+
+def _grpc_answer() -> bytes:
+    message = prediction_pb2.SeldonMessage()  # type: ignore[attr-defined]
+    message.data.names.extend(["t:0", "t:1"])
+    row = message.data.ndarray.values.add().list_value.values
+    row.add().number_value = 0.5
+    row.add().number_value = 0.5
+    return bytes(message.SerializeToString())
+
+
+async def main(http_port: int, grpc_port: int) -> None:
+    async def predict(request: Request) -> Response:
+        await request.body()
+        return Response(REST_ANSWER, media_type="application/json")
+
+    async def ready(request: Request) -> Response:
+        return Response(b"{}", media_type="application/json")
+
+    app = Starlette(
+        routes=[
+            Route("/api/v1.0/predictions", predict, methods=["POST"]),
+            Route("/v2/health/ready", ready, methods=["GET"]),
+        ]
+    )
+    http = QuietServer(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=http_port,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+        )
+    )
+    answer = _grpc_answer()
+
+    async def grpc_predict(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return answer
+
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    same = lambda data: data  # noqa: E731  (bytes in, bytes out: no protobuf work)
+    handler = grpc.unary_unary_rpc_method_handler(grpc_predict, same, same)
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler("seldon.protos.Model", {"Predict": handler})]
+    )
+    server.add_insecure_port(f"127.0.0.1:{grpc_port}")
+    await server.start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    serving = asyncio.create_task(http.serve())
+    await stop.wait()
+    http.should_exit = True
+    await asyncio.gather(serving, server.stop(1))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
