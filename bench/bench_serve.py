@@ -34,6 +34,7 @@ LOAD = Path(__file__).resolve().parent / "serve_load.py"
 FLOOR = Path(__file__).resolve().parent / "serve_floor.py"
 OURS = "modstream serve"
 FLOOR_NAME = "transport floor (fixed answer, no model)"
+WRAPPER = "seldon-core wrapper"
 Server = tuple["subprocess.Popen[bytes]", int, int]  # process, HTTP port, gRPC port
 
 
@@ -247,7 +248,7 @@ def main() -> None:
             print(notes[-1], file=sys.stderr)
         else:
             try:
-                rows += _measure("seldon-core wrapper", server, args, 1)
+                rows += _measure(WRAPPER, server, args, 1)
             finally:
                 _stop(server[0], group=True)
     _write(args, rows, notes)
@@ -268,15 +269,22 @@ def _write(args: argparse.Namespace, rows: list[tuple[str, ...]], notes: list[st
         "requests",
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    measured = {row[0] for row in rows}
+    versus = [
+        title
+        for name, title in ((WRAPPER, "seldon-core wrapper"), (FLOOR_NAME, "transports' floor"))
+        if name in measured
+    ]
+    command = " ".join("MODEL_DIR" if arg == str(args.model) else arg for arg in sys.argv[1:])
     lines = [
-        "## Serving: modstream serve vs the seldon-core wrapper, beside the transports' floor",
+        "## Serving: modstream serve" + "".join(f", beside the {name}" for name in versus),
         "",
         f"Same artifact ({args.model.name}, trained on rscience_dev.csv), single-comment "
         f"Seldon requests, {args.seconds:.0f} s per cell after 1 s warm-up, REST and gRPC "
         f"alternating in each round, one serving process each (wrapper: seldon-core 1.18.2, "
         f"1 gunicorn worker), load generator in its own process (`bench/serve_load.py`, "
         f"gRPC client: {args.grpc_client}), {os.cpu_count()} cores shared, load average at "
-        f"the end {load}. Command: `python bench/bench_serve.py --model MODEL_DIR`.",
+        f"the end {load}. Command: `python bench/bench_serve.py {command}`.",
         "",
         *_summary(rows),
         *notes,
