@@ -29,6 +29,18 @@ def latency_line(result: dict[str, Any]) -> str:
             f"worker share {_q(share, 'p50', 'p99')} ms")  # fmt: skip
 
 
+def _warm_up(drains: list[dict[str, Any]] | dict[str, Any] | None) -> str:
+    """Each warm-up drain's rate and broker CPU per answer (older runs kept one drain)."""
+    if not drains:
+        return "not run"
+    listed = drains if isinstance(drains, list) else [drains]
+    return ", ".join(
+        f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})"
+        if "broker_cpu_ms_per_answer" in d else f"{d['rate']:,.0f}"
+        for d in listed
+    )  # fmt: skip
+
+
 def _rows(results: dict[str, Any]) -> list[tuple[str, list[str], str]]:
     offline = results["offline"]
     brokers = results["brokers"]
@@ -41,8 +53,8 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, list[str], str]]:
          each(lambda b: f"{b['one']['rate']:,.0f} ({b['one']['rate'] / offline:.0%})"), ">= 90%"),
         ("broker CPU per answer while one worker drains (ms)",
          each(lambda b: f"{b['one'].get('broker_cpu_ms_per_answer', float('nan')):.3f}"), "-"),
-        ("first drain on the fresh broker, untimed warm-up (msg/s)",
-         each(lambda b: f"{b['warm_up']['rate']:,.0f}" if "warm_up" in b else "not run"), "-"),
+        ("untimed warm-up drains: msg/s (broker CPU ms per answer)",
+         each(lambda b: _warm_up(b.get("warm_up"))), "-"),
         ("two workers (msg/s, x one)",
          each(lambda b: f"{b['two']['rate']:,.0f} ({b['two']['rate'] / b['one']['rate']:.2f}x)"),
          ">= 1.7x"),
@@ -133,8 +145,8 @@ Machine load: at the start {load_note(results["machine_start"])}; {phases}; at t
 {load_note(results["machine_end"])}.{busy_note(results["machine_start"], results["machine_end"])}{" QUICK MODE: smoke-check sizes, not figures." if s["quick"] else ""}
 {s["partitions"]} partitions; `--max-batch {s["max_batch"]} --max-wait-ms {s["max_wait_ms"]:g}`; load from a
 separate process (`bench/stream_load.py`), keyed by comment id unless said; drain runs on
-{s["messages"]:,} messages loaded before the workers start, after one untimed drain that
-warms each broker up; paced runs {s["latency_seconds"]:g} s
+{s["messages"]:,} messages loaded before the workers start, after untimed drains that warm
+each broker up until its CPU per answer settles; paced runs {s["latency_seconds"]:g} s
 (the first second not timed). Offline batch predict of the same model: {results["offline"]:,.0f} texts/s.
 
 {chr(10).join(table)}
