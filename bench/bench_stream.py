@@ -171,7 +171,7 @@ def warm_up(bench: Bench, kind: str, most: int) -> list[dict[str, Any]]:
     """Untimed drains until the broker's CPU per answer settles (at most ``most``).
 
     A broker in service is warm. A fresh Kafka JVM keeps compiling its hot paths over its
-    first drains: on 2 cores its CPU per answer fell from 0.27 ms to 0.06 ms over five
+    first drains: on 2 cores its CPU per answer fell from 0.36 ms to 0.075 ms over five
     drains of 20,000, most of it the JIT compiler's threads, and that CPU is taken from the
     worker sharing the cores. Drains repeat, on both brokers alike, until one costs the
     broker within ``SETTLED`` of the one before; all of them are reported.

@@ -29,16 +29,9 @@ def latency_line(result: dict[str, Any]) -> str:
             f"worker share {_q(share, 'p50', 'p99')} ms")  # fmt: skip
 
 
-def _warm_up(drains: list[dict[str, Any]] | dict[str, Any] | None) -> str:
-    """Each warm-up drain's rate and broker CPU per answer (older runs kept one drain)."""
-    if not drains:
-        return "not run"
-    listed = drains if isinstance(drains, list) else [drains]
-    return ", ".join(
-        f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})"
-        if "broker_cpu_ms_per_answer" in d else f"{d['rate']:,.0f}"
-        for d in listed
-    )  # fmt: skip
+def _warm_up(drains: list[dict[str, Any]]) -> str:
+    """Each warm-up drain's rate and the broker's CPU per answer in it."""
+    return ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
 
 
 def _rows(results: dict[str, Any]) -> list[tuple[str, list[str], str]]:
@@ -54,7 +47,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, list[str], str]]:
         ("broker CPU per answer while one worker drains (ms)",
          each(lambda b: f"{b['one'].get('broker_cpu_ms_per_answer', float('nan')):.3f}"), "-"),
         ("untimed warm-up drains: msg/s (broker CPU ms per answer)",
-         each(lambda b: _warm_up(b.get("warm_up"))), "-"),
+         each(lambda b: _warm_up(b["warm_up"])), "-"),
         ("two workers (msg/s, x one)",
          each(lambda b: f"{b['two']['rate']:,.0f} ({b['two']['rate'] / b['one']['rate']:.2f}x)"),
          ">= 1.7x"),

@@ -3,12 +3,12 @@
 It owns the model, readiness, text truncation, metrics of model calls and adaptive
 batching: ``score`` is one synchronous vectorised model call; concurrent ``score_batched``
 calls are merged into one such call on a single worker thread, so the event loop keeps
-accepting requests while the model works; a merged batch of a few short texts is scored on
-the loop itself, where handing it to that thread and back would cost more than scoring it. A batch waits (at most ``max_wait``) for as many
-requests as were served at once while the previous batch was scored: clients that send
-their next request once answered come back together but reach the batcher spread out
-(gRPC's hand-off to the event loop takes longer than REST's). Every result is a ``Scores``
-naming the model that produced it.
+accepting requests while the model works (a merged batch of a few short texts is scored on
+the loop itself: handing it to that thread and back would cost more than scoring it). A
+batch waits (at most ``max_wait``) for as many requests as were served at once while the
+previous batch was scored: clients that send their next request once answered come back
+together but reach the batcher spread out (gRPC's hand-off to the event loop takes longer
+than REST's). Every result is a ``Scores`` naming the model that produced it.
 """
 
 from __future__ import annotations
