@@ -35,6 +35,7 @@ FLOOR = Path(__file__).resolve().parent / "serve_floor.py"
 OURS = "modstream serve"
 FLOOR_NAME = "transport floor (fixed answer, no model)"
 WRAPPER = "seldon-core wrapper"
+_TITLES = {WRAPPER: "the seldon-core wrapper", FLOOR_NAME: "the transports' floor"}
 Server = tuple["subprocess.Popen[bytes]", int, int]  # process, HTTP port, gRPC port
 
 
@@ -181,26 +182,27 @@ def _measure(
 
 
 def _summary(rows: list[tuple[str, ...]]) -> list[str]:
-    """Per server and concurrency: the median req/s of each transport, gRPC/REST, and the
-    median server CPU per request of each transport."""
-    cells: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
+    """Per server and concurrency: each transport's median req/s and server CPU per
+    request, and gRPC/REST."""
+    cells: dict[tuple[str, str], dict[str, list[tuple[str, str]]]] = {}
     for name, _, kind, concurrency, rps, _p50, _p99, cpu, *_ in rows:
-        cells.setdefault((name, concurrency), {}).setdefault(kind, []).append(
-            (float(rps), float(cpu))
-        )
+        cells.setdefault((name, concurrency), {}).setdefault(kind, []).append((rps, cpu))
     lines = []
     for (name, concurrency), by_kind in cells.items():
-        rest, grpc_ = (
-            [statistics.median(v[i] for v in by_kind[kind]) for i in (0, 1)]
-            for kind in ("REST", "gRPC")
-        )
+        (rest, rest_cpu), (grpc_, grpc_cpu) = (_medians(by_kind[k]) for k in ("REST", "gRPC"))
         lines.append(
-            f"- {name}, concurrency {concurrency}: median REST {rest[0]:.0f} req/s, "
-            f"gRPC {grpc_[0]:.0f} req/s (gRPC/REST {grpc_[0] / rest[0]:.2f}); server CPU "
-            f"per request REST {rest[1]:.0f} µs, gRPC {grpc_[1]:.0f} µs "
+            f"- {name}, concurrency {concurrency}: median REST {rest:.0f} req/s, "
+            f"gRPC {grpc_:.0f} req/s (gRPC/REST {grpc_ / rest:.2f}); server CPU "
+            f"per request REST {rest_cpu:.0f} µs, gRPC {grpc_cpu:.0f} µs "
             f"({len(by_kind['REST'])} rounds)"
         )
     return lines
+
+
+def _medians(cells: list[tuple[str, str]]) -> tuple[float, float]:
+    """The median req/s and the median server CPU per request of a transport's cells."""
+    rps, cpu = zip(*cells, strict=True)
+    return statistics.median(map(float, rps)), statistics.median(map(float, cpu))
 
 
 def main() -> None:
@@ -270,20 +272,16 @@ def _write(args: argparse.Namespace, rows: list[tuple[str, ...]], notes: list[st
     )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     measured = {row[0] for row in rows}
-    versus = [
-        title
-        for name, title in ((WRAPPER, "seldon-core wrapper"), (FLOOR_NAME, "transports' floor"))
-        if name in measured
-    ]
+    versus = [title for name, title in _TITLES.items() if name in measured]
+    wrapper = " (wrapper: seldon-core 1.18.2, 1 gunicorn worker)" if WRAPPER in measured else ""
     command = " ".join("MODEL_DIR" if arg == str(args.model) else arg for arg in sys.argv[1:])
     lines = [
-        "## Serving: modstream serve" + "".join(f", beside the {name}" for name in versus),
+        "## Serving: modstream serve" + "".join(f", beside {title}" for title in versus),
         "",
         f"Same artifact ({args.model.name}, trained on rscience_dev.csv), single-comment "
         f"Seldon requests, {args.seconds:.0f} s per cell after 1 s warm-up, REST and gRPC "
-        f"alternating in each round, one serving process each (wrapper: seldon-core 1.18.2, "
-        f"1 gunicorn worker), load generator in its own process (`bench/serve_load.py`, "
-        f"gRPC client: {args.grpc_client}), {os.cpu_count()} cores shared, load average at "
+        f"alternating in each round, one serving process each{wrapper}, load generator in "
+        f"its own process (`bench/serve_load.py`, gRPC client: {args.grpc_client}), {os.cpu_count()} cores shared, load average at "
         f"the end {load}. Command: `python bench/bench_serve.py {command}`.",
         "",
         *_summary(rows),

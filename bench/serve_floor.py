@@ -1,7 +1,7 @@
 """The transports' own floor: ``modstream serve``'s two servers with nothing behind them.
 
-uvicorn + Starlette and grpc.aio on one event loop, configured as ``modstream serve``
-configures them, each route answering a fixed Seldon response without reading the
+uvicorn + Starlette and grpc.aio on one event loop, built by the same functions as
+``modstream serve``'s, each route answering a fixed Seldon response without reading the
 request or calling a model. What a request costs here is what the transport costs before
 modstream does anything (``bench_serve.py`` measures it beside the real server).
 
@@ -15,14 +15,14 @@ import signal
 import sys
 
 import grpc
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from modstream.grpc import prediction_pb2
-from modstream.webserver import QuietServer
+from modstream.server import grpc_server, http_server
+from modstream.settings import ServeSettings
 
 REST_ANSWER = b'{"data":{"names":["t:0","t:1"],"ndarray":[[0.5,0.5]]},"meta":{}}'
 
@@ -50,28 +50,19 @@ async def main(http_port: int, grpc_port: int) -> None:
             Route("/v2/health/ready", ready, methods=["GET"]),
         ]
     )
-    http = QuietServer(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=http_port,
-            lifespan="off",
-            access_log=False,
-            log_level="warning",
-        )
-    )
+    settings = ServeSettings(http_port=http_port, grpc_port=grpc_port)
+    http = http_server(app, settings)
     answer = _grpc_answer()
 
     async def grpc_predict(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         return answer
 
-    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+    server = grpc_server(settings)
     same = lambda data: data  # noqa: E731  (bytes in, bytes out: no protobuf work)
     handler = grpc.unary_unary_rpc_method_handler(grpc_predict, same, same)
     server.add_generic_rpc_handlers(
         [grpc.method_handlers_generic_handler("seldon.protos.Model", {"Predict": handler})]
     )
-    server.add_insecure_port(f"127.0.0.1:{grpc_port}")
     await server.start()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

@@ -23,6 +23,8 @@ from modstream.settings import ServeSettings
 from modstream.webserver import QuietServer
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from modstream.model import TextModel
 
 log = logging.getLogger("modstream.server")
@@ -37,7 +39,8 @@ def build_plane(model: TextModel | ModelSet, settings: ServeSettings) -> DataPla
     )
 
 
-def _grpc_server(plane: DataPlane, settings: ServeSettings) -> grpc.aio.Server:
+def grpc_server(settings: ServeSettings) -> grpc.aio.Server:
+    """The gRPC server as ``serve`` runs it (message limits, port), without services."""
     limit = settings.grpc_max_message_bytes
     server = grpc.aio.server(
         options=[
@@ -46,17 +49,14 @@ def _grpc_server(plane: DataPlane, settings: ServeSettings) -> grpc.aio.Server:
             ("grpc.so_reuseport", 0),
         ]
     )
-    seldon_service.add_to_server(plane, server)
-    v2_service.add_to_server(plane, server)
     server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
     return server
 
 
-def _http_server(
-    plane: DataPlane, settings: ServeSettings, repository: ModelRepository
-) -> QuietServer:
+def http_server(app: Starlette, settings: ServeSettings) -> QuietServer:
+    """uvicorn as ``serve`` runs ``app``: no access log, no lifespan, the grace period."""
     config = uvicorn.Config(
-        build_app(plane, max_body_bytes=settings.max_body_bytes, repository=repository),
+        app,
         host=settings.host,
         port=settings.http_port,
         lifespan="off",
@@ -84,10 +84,13 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    http = _http_server(plane, settings, repository)
-    grpc_server = _grpc_server(plane, settings) if settings.grpc_port else None
-    if grpc_server is not None:
-        await grpc_server.start()
+    app = build_app(plane, max_body_bytes=settings.max_body_bytes, repository=repository)
+    http = http_server(app, settings)
+    rpc = grpc_server(settings) if settings.grpc_port else None
+    if rpc is not None:
+        seldon_service.add_to_server(plane, rpc)
+        v2_service.add_to_server(plane, rpc)
+        await rpc.start()
     http_task = asyncio.create_task(http.serve(), name="modstream-http")
     log.info(
         "serving model %s v%s: REST on %s:%d, gRPC on %s",
@@ -95,15 +98,15 @@ async def serve(
         plane.facts.version,
         settings.host,
         settings.http_port,
-        f"{settings.host}:{settings.grpc_port}" if grpc_server else "(disabled)",
+        f"{settings.host}:{settings.grpc_port}" if rpc else "(disabled)",
     )
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({http_task, stopped}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down: finishing in-flight requests")
     http.should_exit = True
     waits = [http_task]
-    if grpc_server is not None:
-        waits.append(asyncio.create_task(grpc_server.stop(settings.shutdown_grace_s)))
+    if rpc is not None:
+        waits.append(asyncio.create_task(rpc.stop(settings.shutdown_grace_s)))
     await asyncio.gather(*waits)
     stopped.cancel()
     await plane.stop()
