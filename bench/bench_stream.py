@@ -24,6 +24,7 @@ import argparse
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,8 @@ from stream_worker import ModstreamWorkers, stage_breakdown
 from modstream.datasets import read_dataset
 from modstream.model import load_model
 
-# A broker is warm once a drain costs it within this share of the CPU the drain before did.
+# A broker is warm once two drains in a row each cost it within this share of the CPU
+# the drain before did.
 SETTLED = 0.2
 
 
@@ -173,8 +175,10 @@ def warm_up(bench: Bench, kind: str, most: int) -> list[dict[str, Any]]:
     A broker in service is warm. A fresh Kafka JVM keeps compiling its hot paths over its
     first drains: on 2 cores its CPU per answer fell from 0.36 ms to 0.075 ms over five
     drains of 20,000, most of it the JIT compiler's threads, and that CPU is taken from the
-    worker sharing the cores. Drains repeat, on both brokers alike, until one costs the
-    broker within ``SETTLED`` of the one before; all of them are reported.
+    worker sharing the cores. Drains repeat, on both brokers alike, until two drains in a
+    row each cost the broker within ``SETTLED`` of the one before (one such step is not
+    enough: a compiling JVM went from 0.35 to 0.28 ms and then on down); all of them are
+    reported.
     """
     drains: list[dict[str, Any]] = []
     while len(drains) < max(most, 1):
@@ -182,7 +186,7 @@ def warm_up(bench: Bench, kind: str, most: int) -> list[dict[str, Any]]:
         last = drains[-1]
         print(f"[{kind}] warm-up drain {len(drains)}: {last['rate']:,.0f}/s, broker "
               f"{last['broker_cpu_ms_per_answer']:.3f} ms CPU per answer", flush=True)  # fmt: skip
-        if len(drains) >= 2 and _settled(drains[-2], last):
+        if len(drains) >= 3 and all(_settled(a, b) for a, b in pairwise(drains[-3:])):
             break
     return drains
 

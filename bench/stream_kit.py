@@ -233,6 +233,10 @@ class AnswerReader:
     topic: str
     arrivals: dict[str, int] = field(default_factory=dict)
     extra_copies: dict[str, int] = field(default_factory=dict)
+    # Ids in order of first arrival: ``wait_for`` counts only the new ones each time, so
+    # the waiting thread does not hold the GIL over a scan of every id while the reader
+    # thread is timing arrivals.
+    order: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -266,13 +270,17 @@ class AnswerReader:
                 self.extra_copies[ident] = self.extra_copies.get(ident, 0) + 1
                 continue
             self.arrivals[ident] = now
+            self.order.append(ident)
 
     def wait_for(self, prefix: str, count: int, timeout: float, idle: float = 30.0) -> int:
         """Until ``count`` ids with ``prefix`` arrived, ``timeout`` passed, or ``idle`` s
         without progress; returns how many arrived."""
         deadline, last, seen = time.monotonic() + timeout, time.monotonic(), -1
+        now = read = 0
         while time.monotonic() < deadline and time.monotonic() - last < idle:
-            now = sum(1 for k in list(self.arrivals) if k.startswith(prefix))
+            fresh = self.order[read:]
+            read += len(fresh)
+            now += sum(1 for k in fresh if k.startswith(prefix))
             if now >= count:
                 return now
             if now != seen:
