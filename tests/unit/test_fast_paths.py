@@ -18,6 +18,7 @@ from modstream.model.scoring import jsonl_lines
 from modstream.text import wordgrams
 from modstream.text.charngrams import WordCharTfidf, _count_matrix
 from modstream.text.lemmas import LemmaTokenTransformer
+from modstream.text.sparserows import Rows, hstack, vstack
 
 DOCS = [
     ["the", "mice", "were", "given", "the", "dose"],
@@ -128,3 +129,22 @@ def test_a_comment_scores_as_scikit_learn_scores_its_features(preset: str, extra
     np.testing.assert_array_equal(model.predict_proba(texts), expected)
     np.testing.assert_array_equal(model.predict_proba(texts[:7]), expected[:7])
     np.testing.assert_array_equal(model.predict_proba([texts[9]]), expected[9:10])
+
+
+def test_row_products_and_one_comments_blocks_are_scipys_bit_for_bit() -> None:
+    """A comment's score sums its features in scipy's order, empty rows included, and one
+    comment's feature blocks sit side by side exactly as a batch's do."""
+    rng = np.random.default_rng(7)
+    lengths = [0, 1, 9, 0, 300, 17]
+    data = rng.standard_normal(sum(lengths)) * 10.0 ** rng.integers(-8, 8, sum(lengths))
+    rows = Rows(
+        data,
+        rng.integers(0, 1000, sum(lengths)).astype(np.int32),
+        np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32),
+        1000,
+    )
+    weights = rng.standard_normal(1000)
+    np.testing.assert_array_equal(rows.dot(weights), rows.to_csr() @ weights)
+    one = [Rows(rows.data[1:10], rows.indices[1:10], np.array([0, 9], np.int32), 1000)] * 2
+    alone, stacked = hstack(one), hstack([vstack([b, b]) for b in one])
+    _same(alone.to_csr(), stacked.to_csr()[:1])

@@ -54,19 +54,27 @@ class TextModel:
         Bit for bit ``pipeline.predict_proba``, without scikit-learn's and scipy's input
         checks on every call (they cost more than scoring one comment). The logistic
         regression's binary ``predict_proba`` is ``expit(X @ coef + intercept)`` with the
-        matrix product summed in each row's entry order, as scipy sums it.
+        matrix product summed in each row's entry order, as scipy sums it (``Rows.dot``).
         """
         if len(texts) == 0:
             return np.empty((0, 2), dtype=np.float64)
-        cleaned = self.pipeline.named_steps["clean"].transform(list(texts))
-        rows = self.features.transform_rows(self.features.analyze(cleaned))
+        steps = self._steps
+        features: TextFeatures = steps["features"]
+        cleaned = steps["clean"].transform(list(texts))
+        rows = features.transform_rows(features.analyze(cleaned))
         weights = self._coef
         if rows.width != weights.shape[0]:
             raise ValueError(f"{rows.width} features, the classifier expects {weights.shape[0]}")
-        removed = rows.to_csr() @ weights
-        removed += self.classifier.intercept_[0]
+        removed = rows.dot(weights)
+        removed += steps["clf"].intercept_[0]
         expit(removed, out=removed)
         return np.stack([1 - removed, removed], axis=1)
+
+    @cached_property
+    def _steps(self) -> dict[str, Any]:
+        """The pipeline's steps by name (``Pipeline.named_steps`` builds a new mapping on
+        every access, which one comment's scoring would otherwise do several times)."""
+        return dict(self.pipeline.steps)
 
     @cached_property
     def _coef(self) -> np.ndarray:

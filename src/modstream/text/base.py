@@ -24,10 +24,14 @@ def as_texts(X: Iterable[object]) -> list[str]:
     return ["" if t is None else str(t) for t in arr]
 
 
-class TextTransformer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class TextTransformer(  # type: ignore[misc,call-arg]
+    TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """Stateless text → object-array transformer: subclasses define ``transform_one``.
 
     ``fit`` learns nothing (it validates the input); ``transform`` maps every text in order.
+    Its output (texts, token lists) is never a table, so ``transform`` is not wrapped by
+    scikit-learn's ``set_output`` machinery, which costs microseconds on every call.
     """
 
     def fit(self, X: Iterable[object], y: object = None) -> Any:

@@ -73,6 +73,15 @@ class Rows:
         """For scikit-learn's in-place normalisation, which reads CSR attributes."""
         return (self.n_rows, self.width)
 
+    def dot(self, weights: np.ndarray) -> np.ndarray:
+        """Each row's sum of its values times ``weights`` at its columns: ``to_csr() @
+        weights`` bit for bit, without building the matrix. scipy's product starts each
+        row's sum at zero and adds the row's entries in order; ``np.bincount`` with weights
+        does exactly that, entry after entry."""
+        products = self.data * weights[self.indices]
+        rows = row_ids(np.diff(self.indptr))
+        return np.bincount(rows, weights=products, minlength=self.n_rows)
+
     def to_csr(self) -> sp.csr_matrix:
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
@@ -87,6 +96,15 @@ def hstack(blocks: Sequence[Rows]) -> Rows:
     if len(blocks) == 1:
         return blocks[0]
     offsets = np.cumsum([0] + [b.width for b in blocks])
+    if all(b.n_rows == 1 for b in blocks):  # one comment: its blocks one after another
+        return Rows(
+            np.concatenate([b.data for b in blocks]),
+            np.concatenate(
+                [b.indices.astype(np.int64) + o for b, o in zip(blocks, offsets, strict=False)]
+            ).astype(np.int32),
+            np.array([0, sum(int(b.indptr[-1]) for b in blocks)], dtype=np.int32),
+            int(offsets[-1]),
+        )
     rows = np.concatenate([row_ids(np.diff(b.indptr)) for b in blocks])
     order = np.argsort(rows, kind="stable")
     data = np.concatenate([b.data for b in blocks])[order]
