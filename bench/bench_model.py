@@ -46,6 +46,11 @@ def _rate(fn, n: int, repeats: int) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(rates)
 
 
+def _in_calls(model: Any, texts: list[str], size: int) -> None:
+    for i in range(0, len(texts), size):
+        model.predict_proba(texts[i : i + size])
+
+
 def article_as_written(model: Any) -> Callable[[list[str]], np.ndarray]:
     """The article preset's ``predict_proba`` computed the way the article's code computes it:
     spaCy tokens, then scikit-learn's ``TfidfVectorizer.transform`` and
@@ -86,6 +91,13 @@ def throughput(data: Path, repeats: int) -> None:
         rows = {
             "default preset (full pipeline)": _rate(
                 lambda: models["default"].predict_proba(texts), len(texts), repeats
+            ),
+            # What a single request (serve) and a paced stream's small batches ask for.
+            "default preset, one comment per call": _rate(
+                lambda: _in_calls(models["default"], texts, 1), len(texts), repeats
+            ),
+            "default preset, ten comments per call": _rate(
+                lambda: _in_calls(models["default"], texts, 10), len(texts), repeats
             ),
             "article preset (full pipeline)": _rate(
                 lambda: models["article"].predict_proba(texts), len(texts), repeats
