@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compare_report
 from bench_mlserver import MLServerSystem
+from bench_stream import Bench, warm_up
 from quix_system import QuixApps
 from stream_kit import (
     AnswerReader,
@@ -153,6 +154,16 @@ def percentiles_line(cell: dict[str, Any]) -> str:
     return f"p50 {cell.get('p50', '-')} ms, p99 {cell.get('p99', '-')} ms (n={cell['n']})"
 
 
+def warm_broker(server: Broker, args: argparse.Namespace, texts: Path) -> list[dict[str, Any]]:
+    """Untimed drains by one modstream worker until the broker's CPU per answer settles,
+    as ``bench_stream.py`` warms it: a fresh Kafka JVM compiles its hot paths over its first
+    drains, and on 2 cores that CPU would be taken from whichever system runs first."""
+    drain = argparse.Namespace(
+        model=args.model, max_batch=256, max_wait_ms=5.0, worker_option=[], messages=20_000
+    )
+    return warm_up(Bench(server, drain, texts), args.broker, args.warm_up_drains)
+
+
 def one_worker_rate(server: Broker, args: argparse.Namespace, texts: Path) -> float:
     """Half of this is the paced rate: one modstream worker draining a keyed burst."""
     topics = new_topics(server, "in", "out")
@@ -179,10 +190,14 @@ def arguments(default_systems: str) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="paced runs")
     parser.add_argument("--rate", type=float, default=0.0, help="0: half of one modstream worker")
     parser.add_argument("--window", type=int, default=32, help="Quix count-window size")
+    parser.add_argument(
+        "--warm-up-drains", type=int, default=8,
+        help="most untimed drains of 20,000 that warm the broker up first (0, and --quick: none)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.quick:
-        args.burst, args.seconds = 1_000, 6.0
+        args.burst, args.seconds, args.warm_up_drains = 1_000, 6.0, 0
     args.systems = [s for s in args.systems.split(",") if s]
     return args
 
@@ -194,6 +209,8 @@ def main(default_systems: str = "modstream,mlserver,quix,quix-window") -> None:
                                "settings": compare_report.settings(args), "systems": {}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp, broker(args.broker) as server:
         texts = write_texts(corpus, Path(tmp) / "texts.jsonl")
+        if args.warm_up_drains > 0:
+            results["warm_up"] = warm_broker(server, args, texts)
         one = args.rate * 2 or one_worker_rate(server, args, texts)
         results["one_worker_rate"], rate = round(one, 1), one / 2
         print(f"paced rate {rate:,.0f}/s (half of one modstream worker's {one:,.0f}/s)", flush=True)

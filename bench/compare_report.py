@@ -49,6 +49,15 @@ def render(results: dict[str, Any]) -> str:
     skipped = "".join(
         f"\nNot run: {name}: {why}." for name, why in results.get("skipped", {}).items()
     )
+    drains = results.get("warm_up", [])
+    warmed = (
+        " The broker was warmed up first by untimed drains of 20,000 by one modstream worker, "
+        "until its CPU per answer settled (msg/s, broker CPU ms per answer): "
+        + ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
+        + "."
+        if drains
+        else " The broker was not warmed up first."
+    )
     return f"""## modstream against MLServer and Quix Streams on {BROKER_LABELS.get(results["broker"], results["broker"])} (`bench/bench_compare_stream.py`)
 
 {start["cores"]} cores ({start["cpu"]}), Python {start["python"]}. Machine load: at the start
@@ -59,7 +68,7 @@ MLServer `parallel_workers` 2, two Quix Streams application processes in one gro
 Paced runs at {rate:,.0f} msg/s (half of one modstream worker's {results["one_worker_rate"]:,.0f} msg/s burst rate), {s["seconds"]:g} s
 each, the first second not timed. Burst: {s["burst"]:,} requests as fast as the load process goes.
 SIGKILL: every process of the system killed a third of the way into a paced run and started
-again at once (restart time in brackets; inputs sent meanwhile wait in the topic).
+again at once (restart time in brackets; inputs sent meanwhile wait in the topic).{warmed}
 
 | system | burst msg/s | modstream / it | p50 / p99 ms at {rate:,.0f}/s | p99 it / modstream | burst: unanswered | SIGKILL + restart: unanswered / duplicated | ERROR log lines |
 |---|---|---|---|---|---|---|---|
