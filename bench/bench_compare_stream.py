@@ -7,8 +7,8 @@ Every system gets two processes' worth of work on the same broker and topics lay
 (4 partitions): modstream ``stream --workers 2``; MLServer's Kafka server with two
 inference workers and adaptive batching; two Quix Streams application processes calling
 the model per message, and the same with count-window batching. The load comes from a
-separate process (``stream_load.py``), keyed by comment id. For each system, on one set
-of topics after a warm-up:
+separate process (``stream_load.py``), keyed by comment id. The broker is first warmed up
+as ``bench_stream.py`` warms it. For each system, on one set of topics after a warm-up:
 
 1. a burst of 10,000 requests as fast as the client goes: answer rate (as the reader
    receives them, first 10% excluded) and inputs without an answer;
@@ -159,8 +159,9 @@ def warm_broker(server: Broker, args: argparse.Namespace, texts: Path) -> list[d
     as ``bench_stream.py`` warms it: a fresh Kafka JVM compiles its hot paths over its first
     drains, and on 2 cores that CPU would be taken from whichever system runs first."""
     drain = argparse.Namespace(
-        model=args.model, max_batch=256, max_wait_ms=5.0, worker_option=[], messages=20_000
-    )
+        model=args.model, max_batch=256, max_wait_ms=5.0, worker_option=[],
+        messages=compare_report.WARM_UP_MESSAGES,
+    )  # fmt: skip
     return warm_up(Bench(server, drain, texts), args.broker, args.warm_up_drains)
 
 
@@ -192,7 +193,7 @@ def arguments(default_systems: str) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=32, help="Quix count-window size")
     parser.add_argument(
         "--warm-up-drains", type=int, default=8,
-        help="most untimed drains of 20,000 that warm the broker up first (0, and --quick: none)",
+        help="most untimed drains that warm the broker up first (0, and --quick: none)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

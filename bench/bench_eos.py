@@ -4,9 +4,10 @@
         [--rounds 3] [--out bench/results/eos.md]
 
 Starts a three-node KRaft cluster (replication factor 3, ``min.insync.replicas=2``) with
-the test harness, then for each round measures one ``modstream stream`` worker draining
-the same backlog into fresh topics, at-least-once and then ``--exactly-once`` (the order
-alternates between rounds so a drift in machine load does not favour one mode).
+the test harness, warms it up as ``bench_stream.py`` warms a broker (untimed drains until
+its CPU per answer settles), then for each round measures one ``modstream stream`` worker
+draining the same backlog into fresh topics, at-least-once and then ``--exactly-once``
+(the order alternates between rounds so a drift in machine load does not favour one mode).
 Throughput is taken as ``bench_stream.py`` takes it (answers as its reader receives them,
 the backlog loaded by a separate process); the reader is ``read_committed`` (librdkafka's
 default), so an exactly-once answer counts once its transaction commits.

@@ -7,6 +7,9 @@ from typing import Any
 
 from stream_kit import BROKER_LABELS, PARTITIONS, busy_note, load_note
 
+# Records per untimed drain that warms the broker up before the systems are measured.
+WARM_UP_MESSAGES = 20_000
+
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"model": args.model, "burst": args.burst, "seconds": args.seconds,
@@ -51,7 +54,8 @@ def render(results: dict[str, Any]) -> str:
     )
     drains = results.get("warm_up", [])
     warmed = (
-        " The broker was warmed up first by untimed drains of 20,000 by one modstream worker, "
+        f" The broker was warmed up first by untimed drains of {WARM_UP_MESSAGES:,} by one "
+        "modstream worker, "
         "until its CPU per answer settled (msg/s, broker CPU ms per answer): "
         + ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
         + "."
