@@ -129,6 +129,11 @@ def test_a_comment_scores_as_scikit_learn_scores_its_features(preset: str, extra
     np.testing.assert_array_equal(model.predict_proba(texts), expected)
     np.testing.assert_array_equal(model.predict_proba(texts[:7]), expected[:7])
     np.testing.assert_array_equal(model.predict_proba([texts[9]]), expected[9:10])
+    # A comment with no known feature, alone: the classifier's intercept, not an error.
+    blank = pipeline.named_steps["clean"].transform([""])
+    empty = _reference_features(pipeline.named_steps["features"], blank)
+    expected_empty = pipeline.named_steps["clf"].predict_proba(empty)
+    np.testing.assert_array_equal(model.predict_proba([""]), expected_empty)
 
 
 def test_row_products_and_one_comments_blocks_are_scipys_bit_for_bit() -> None:
@@ -145,6 +150,9 @@ def test_row_products_and_one_comments_blocks_are_scipys_bit_for_bit() -> None:
     )
     weights = rng.standard_normal(1000)
     np.testing.assert_array_equal(rows.dot(weights), rows.to_csr() @ weights)
+    nothing = Rows(np.empty(0), np.empty(0, np.int32), np.zeros(3, np.int32), 1000)
+    assert nothing.dot(weights).dtype == np.float64
+    np.testing.assert_array_equal(nothing.dot(weights), nothing.to_csr() @ weights)
     one = [Rows(rows.data[1:10], rows.indices[1:10], np.array([0, 9], np.int32), 1000)] * 2
     alone, stacked = hstack(one), hstack([vstack([b, b]) for b in one])
     _same(alone.to_csr(), stacked.to_csr()[:1])

@@ -77,10 +77,12 @@ class Rows:
         """Each row's sum of its values times ``weights`` at its columns: ``to_csr() @
         weights`` bit for bit, without building the matrix. scipy's product starts each
         row's sum at zero and adds the row's entries in order; ``np.bincount`` with weights
-        does exactly that, entry after entry."""
+        does exactly that, entry after entry. (With no entries at all, ``np.bincount``
+        answers integers; the zeros are returned as floats, as scipy's are.)"""
         products = self.data * weights[self.indices]
         rows = row_ids(np.diff(self.indptr))
-        return np.bincount(rows, weights=products, minlength=self.n_rows)
+        sums = np.bincount(rows, weights=products, minlength=self.n_rows)
+        return sums.astype(np.float64, copy=False)
 
     def to_csr(self) -> sp.csr_matrix:
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
