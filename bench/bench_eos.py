@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the Apache Kafka harness lives in tests/kafka
 
 from bench_stream import Bench, warm_up  # noqa: E402
-from stream_kit import PARTITIONS, dev_data, write_texts  # noqa: E402
+from stream_kit import PARTITIONS, dev_data, drains_note, write_texts  # noqa: E402
 
 from modstream.datasets import read_dataset  # noqa: E402
 from tests.kafka import KafkaCluster  # noqa: E402
@@ -87,9 +87,7 @@ def render(args: argparse.Namespace, results: dict[bool, list[float]], drains: l
     )
     warmed = (
         "Timed after untimed at-least-once drains that warmed the cluster up until its CPU per "
-        "answer settled (msg/s, brokers' CPU ms per answer): "
-        + ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
-        + "."
+        "answer settled (msg/s, brokers' CPU ms per answer): " + drains_note(drains) + "."
         if drains
         else "Timed without warming the cluster up first."
     )

@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from bench_stream import Bench, warm_up
-from stream_kit import BROKER_LABELS, broker, dev_data, load_note, machine, save, write_texts
+from stream_kit import (
+    BROKER_LABELS,
+    broker,
+    dev_data,
+    drains_note,
+    load_note,
+    machine,
+    save,
+    write_texts,
+)
 
 from modstream.datasets import read_dataset
 
@@ -67,9 +76,7 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{start['time']}; {load_note(start)} at the start, "
         f"{load_note(results['machine_end'])} at the end. Warm-up drains (msg/s, broker CPU "
         "ms per answer): "
-        + ", ".join(
-            f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in results["warm_up"]
-        )
+        + drains_note(results["warm_up"])
         + f". Keyed load at each rate for {args.seconds:.0f} s per run.\n",
         "| rate (msg/s) | variant | end-to-end p50 / p99 ms, each round | median p50 / p99 ms "
         "| CPU ms per answer: broker / worker (medians) | lost |",

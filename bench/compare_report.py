@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stream_kit import BROKER_LABELS, PARTITIONS, busy_note, load_note
+from stream_kit import BROKER_LABELS, PARTITIONS, busy_note, drains_note, load_note
 
 # Records per untimed drain that warms the broker up before the systems are measured.
 WARM_UP_MESSAGES = 20_000
@@ -57,7 +57,7 @@ def render(results: dict[str, Any]) -> str:
         f" The broker was warmed up first by untimed drains of {WARM_UP_MESSAGES:,} by one "
         "modstream worker, "
         "until its CPU per answer settled (msg/s, broker CPU ms per answer): "
-        + ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
+        + drains_note(drains)
         + "."
         if drains
         else " The broker was not warmed up first."

@@ -61,6 +61,11 @@ def machine() -> dict[str, Any]:
     }
 
 
+def drains_note(drains: list[dict[str, Any]]) -> str:
+    """Each warm-up drain's rate and the broker's CPU ms per answer in it: ``3,691 (0.249)``."""
+    return ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
+
+
 def load_note(sample: dict[str, Any]) -> str:
     return f"load average {sample['load_1m']} / {sample['load_5m']} / {sample['load_15m']}"
 

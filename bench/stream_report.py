@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from stream_kit import BROKER_LABELS, KEYINGS, PARTITIONS, busy_note, load_note
+from stream_kit import BROKER_LABELS, KEYINGS, PARTITIONS, busy_note, drains_note, load_note
 
 STAGE_ORDER = ("fill", "decode", "score", "produce", "deliver", "commit")
 
@@ -29,11 +29,6 @@ def latency_line(result: dict[str, Any]) -> str:
             f"worker share {_q(share, 'p50', 'p99')} ms")  # fmt: skip
 
 
-def _warm_up(drains: list[dict[str, Any]]) -> str:
-    """Each warm-up drain's rate and the broker's CPU per answer in it."""
-    return ", ".join(f"{d['rate']:,.0f} ({d['broker_cpu_ms_per_answer']:.3f})" for d in drains)
-
-
 def _rows(results: dict[str, Any]) -> list[tuple[str, list[str], str]]:
     offline = results["offline"]
     brokers = results["brokers"]
@@ -47,7 +42,7 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, list[str], str]]:
         ("broker CPU per answer while one worker drains (ms)",
          each(lambda b: f"{b['one'].get('broker_cpu_ms_per_answer', float('nan')):.3f}"), "-"),
         ("untimed warm-up drains: msg/s (broker CPU ms per answer)",
-         each(lambda b: _warm_up(b["warm_up"])), "-"),
+         each(lambda b: drains_note(b["warm_up"])), "-"),
         ("two workers (msg/s, x one)",
          each(lambda b: f"{b['two']['rate']:,.0f} ({b['two']['rate'] / b['one']['rate']:.2f}x)"),
          ">= 1.7x"),

@@ -42,11 +42,11 @@ class TextModel:
 
     @property
     def features(self) -> TextFeatures:
-        return self.pipeline.named_steps["features"]  # type: ignore[no-any-return]
+        return self._steps["features"]  # type: ignore[no-any-return]
 
     @property
     def classifier(self) -> Any:
-        return self.pipeline.named_steps["clf"]
+        return self._steps["clf"]
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """``(n, 2)`` float64 array of ``[P(kept), P(removed)]`` per text, in input order.
@@ -58,22 +58,21 @@ class TextModel:
         """
         if len(texts) == 0:
             return np.empty((0, 2), dtype=np.float64)
-        steps = self._steps
-        features: TextFeatures = steps["features"]
-        cleaned = steps["clean"].transform(list(texts))
+        features = self.features
+        cleaned = self._steps["clean"].transform(list(texts))
         rows = features.transform_rows(features.analyze(cleaned))
         weights = self._coef
         if rows.width != weights.shape[0]:
             raise ValueError(f"{rows.width} features, the classifier expects {weights.shape[0]}")
         removed = rows.dot(weights)
-        removed += steps["clf"].intercept_[0]
+        removed += self.classifier.intercept_[0]
         expit(removed, out=removed)
         return np.stack([1 - removed, removed], axis=1)
 
     @cached_property
     def _steps(self) -> dict[str, Any]:
-        """The pipeline's steps by name (``Pipeline.named_steps`` builds a new mapping on
-        every access, which one comment's scoring would otherwise do several times)."""
+        """The pipeline's steps by name, looked up once (``Pipeline.named_steps`` builds a
+        new mapping on every access, several times per comment scored)."""
         return dict(self.pipeline.steps)
 
     @cached_property
@@ -93,13 +92,13 @@ class TextModel:
 
     def explain(self, texts: Sequence[str], top: int = 5) -> list[list[Contribution]]:
         """Per text, the ``top`` n-grams or words with the largest push on the score."""
-        cleaned = [str(t) for t in self.pipeline.named_steps["clean"].transform(list(texts))]
+        cleaned = [str(t) for t in self._steps["clean"].transform(list(texts))]
         matrix = self.features.transform(cleaned).tocsr()
         return explain_rows(self.features, self._feature_names, self._coef, cleaned, matrix, top)
 
     def trace(self, text: str, top: int = 8) -> dict[str, Any]:
         """What each stage makes of ``text``: cleaned text, tokens, strongest features, scores."""
-        cleaned = str(self.pipeline.named_steps["clean"].transform([text])[0])
+        cleaned = str(self._steps["clean"].transform([text])[0])
         tokens = list(self.features.tokenize([cleaned])[0])
         row = self.features.transform([cleaned]).tocsr()
         order = np.argsort(-row.data)[:top]

@@ -98,21 +98,15 @@ def hstack(blocks: Sequence[Rows]) -> Rows:
     if len(blocks) == 1:
         return blocks[0]
     offsets = np.cumsum([0] + [b.width for b in blocks])
-    if all(b.n_rows == 1 for b in blocks):  # one comment: its blocks one after another
-        return Rows(
-            np.concatenate([b.data for b in blocks]),
-            np.concatenate(
-                [b.indices.astype(np.int64) + o for b, o in zip(blocks, offsets, strict=False)]
-            ).astype(np.int32),
-            np.array([0, sum(int(b.indptr[-1]) for b in blocks)], dtype=np.int32),
-            int(offsets[-1]),
-        )
-    rows = np.concatenate([row_ids(np.diff(b.indptr)) for b in blocks])
-    order = np.argsort(rows, kind="stable")
-    data = np.concatenate([b.data for b in blocks])[order]
+    data = np.concatenate([b.data for b in blocks])
     indices = np.concatenate(
         [b.indices.astype(np.int64) + off for b, off in zip(blocks, offsets, strict=False)]
-    )[order]
+    )
+    if blocks[0].n_rows > 1:  # gather each row's entries; one comment's are in place already
+        order = np.argsort(
+            np.concatenate([row_ids(np.diff(b.indptr)) for b in blocks]), kind="stable"
+        )
+        data, indices = data[order], indices[order]
     indptr = np.sum([b.indptr for b in blocks], axis=0).astype(np.int32)
     return Rows(data, indices.astype(np.int32), indptr, int(offsets[-1]))
 
