@@ -1,5 +1,7 @@
-"""Worker settings side by side: the same paced keyed load, end to end, for each set of
-``modstream stream`` options in turn, round after round, on one warm broker.
+"""Worker settings side by side, end to end under the same paced keyed load.
+
+Each set of ``modstream stream`` options runs in turn, round after round, on one warm
+broker.
 
     python bench/bench_worker_options.py --model MODEL_DIR \
         --variant defaults= --variant 'fetch 64 KiB=--kafka-config=fetch.min.bytes=65536' \
@@ -12,6 +14,9 @@ warmed up first as ``bench_stream.py`` warms it (untimed drains until its CPU pe
 settles). The load comes from a separate process, keyed by comment id; a reader notes
 each answer's arrival (see ``bench_stream.py``).
 
+A rate of 0 runs each worker idle for ``--seconds``, topics created and no load, and
+reports the CPU that the broker and the worker spend meanwhile (a share of one core).
+
 Writes ``bench/results/worker_options.md`` and ``.json`` (``--out`` to change).
 """
 
@@ -22,6 +27,7 @@ import shlex
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +35,12 @@ from bench_stream import Bench, warm_up
 from stream_kit import (
     BROKER_LABELS,
     broker,
+    cpu_seconds,
     dev_data,
     drains_note,
     load_note,
     machine,
+    new_topics,
     save,
     write_texts,
 )
@@ -46,7 +54,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--data", default=str(dev_data()))
     parser.add_argument("--broker", default="kafka", choices=("kafka", "embedded"))
     parser.add_argument("--variant", action="append", required=True, metavar="NAME=OPTIONS")
-    parser.add_argument("--rates", default="1512,250", help="paced rates, msg/s")
+    parser.add_argument("--rates", default="1512,250", help="paced rates, msg/s; 0: idle")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=20.0, help="paced run length")
     parser.add_argument("--max-batch", type=int, default=256)
@@ -64,6 +72,24 @@ def arguments() -> argparse.Namespace:
     args.rates = [float(r) for r in args.rates.split(",") if r]
     args.worker_option, args.latency_seconds = [], args.seconds
     return args
+
+
+def idle(bench: Bench, seconds: float) -> dict[str, Any]:
+    """The CPU a ready worker with nothing to read costs itself and the broker, per core."""
+    workers = bench.workers(new_topics(bench.server, "in", "out"))
+    try:
+        workers.start()
+        time.sleep(2.0)  # past the group join
+        before = [cpu_seconds(bench.broker_pids), cpu_seconds([workers.pid])]
+        started = time.monotonic()
+        time.sleep(seconds)
+        spent = [cpu_seconds(bench.broker_pids) - before[0],
+                 cpu_seconds([workers.pid]) - before[1]]  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        workers.stop()
+    return {"rate": 0.0, "cpu_share": {"broker": round(spent[0] / elapsed, 4),
+                                       "worker": round(spent[1] / elapsed, 4)}}  # fmt: skip
 
 
 def render(results: dict[str, Any], args: argparse.Namespace) -> str:
@@ -85,6 +111,17 @@ def render(results: dict[str, Any], args: argparse.Namespace) -> str:
     for rate in args.rates:
         for name in args.variants:
             runs = [r for r in results["runs"] if r["rate"] == rate and r["variant"] == name]
+            if rate == 0:
+                share = {w: statistics.median(r["cpu_share"][w] for r in runs) * 100
+                         for w in ("broker", "worker")}  # fmt: skip
+                lines.append(
+                    f"| idle | {name} | - | - | broker {share['broker']:.1f}% / worker "
+                    f"{share['worker']:.1f}% of a core (each round: "
+                    + "; ".join(f"{r['cpu_share']['broker'] * 100:.1f}% / "
+                                f"{r['cpu_share']['worker'] * 100:.1f}%" for r in runs)
+                    + ") | - |"
+                )  # fmt: skip
+                continue
             each = "; ".join(f"{r['p50']:.1f} / {r['p99']:.1f}" for r in runs)
             med = {q: statistics.median(r[q] for r in runs) for q in ("p50", "p99")}
             cpu = {w: statistics.median(r["cpu_ms_per_answer"][w] for r in runs)
@@ -111,11 +148,16 @@ def main() -> None:
             for rate in args.rates:
                 for name, options in args.variants.items():
                     args.worker_option = options
-                    run = bench.end_to_end(rate, keyed=True)
+                    if rate == 0:
+                        run = idle(bench, args.seconds)
+                        print(f"round {round_ + 1} idle {name}: CPU {run['cpu_share']} of a core",
+                              flush=True)  # fmt: skip
+                    else:
+                        run = bench.end_to_end(rate, keyed=True)
+                        print(f"round {round_ + 1} {rate:,.0f}/s {name}: p50 {run['p50']} ms, "
+                              f"p99 {run['p99']} ms, CPU {run['cpu_ms_per_answer']}", flush=True)  # fmt: skip
                     run.update(variant=name, round=round_)
                     results["runs"].append(run)
-                    print(f"round {round_ + 1} {rate:,.0f}/s {name}: p50 {run['p50']} ms, "
-                          f"p99 {run['p99']} ms, CPU {run['cpu_ms_per_answer']}", flush=True)  # fmt: skip
     results["machine_end"] = machine()
     save("worker_options", results, render(results, args), args.out)
 
