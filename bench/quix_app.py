@@ -27,11 +27,12 @@ import json
 import zlib
 from typing import Any
 
+from confluent_kafka.admin import AdminClient
 from quix_system import BATCH_KEYS
 from quixstreams import Application
 
 from modstream.model import load_model
-from modstream.stream.config import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS
+from modstream.stream.config import CONSUMER_DEFAULTS, PRODUCER_DEFAULTS, fetch_wait_ms
 
 TRANSPORT = ("fetch.wait.max.ms", "socket.nagle.disable", "linger.ms")
 
@@ -48,13 +49,24 @@ def as_row(value: dict[str, Any], key: bytes | None, _ts: int, _headers: Any) ->
     return {"id": ident, "text": value["data"]["ndarray"][0]}
 
 
+def consumer_transport(servers: str) -> dict[str, str | int]:
+    """The worker consumer's transport settings, its fetch wait fitted to this broker as
+    the worker fits it."""
+    config = {k: CONSUMER_DEFAULTS[k] for k in TRANSPORT if k in CONSUMER_DEFAULTS}
+    cluster_id = AdminClient({"bootstrap.servers": servers}).list_topics(timeout=30).cluster_id
+    wait = fetch_wait_ms(cluster_id, {})
+    if wait is not None:
+        config["fetch.wait.max.ms"] = wait
+    return config
+
+
 def build(args: argparse.Namespace) -> Application:
     model = load_model(args.model)
     model.predict_proba(["warm-up"])
     app = Application(
         broker_address=args.bootstrap_servers, consumer_group=args.group,
         auto_offset_reset="earliest", state_dir=args.state_dir,
-        consumer_extra_config={k: CONSUMER_DEFAULTS[k] for k in TRANSPORT if k in CONSUMER_DEFAULTS},
+        consumer_extra_config=consumer_transport(args.bootstrap_servers),
         producer_extra_config={k: PRODUCER_DEFAULTS[k] for k in TRANSPORT if k in PRODUCER_DEFAULTS},
     )  # fmt: skip
     source = app.topic(args.input, value_deserializer="json")

@@ -16,7 +16,9 @@ from prometheus_client import REGISTRY
 from modstream.broker import EmbeddedBroker
 from modstream.dataplane import DataPlane
 from modstream.model import TextModel
+from modstream.stream.config import LONG_FETCH_WAIT_MS
 from modstream.stream.metrics import STAGES
+from tests.integration.conftest import APACHE_KAFKA
 from tests.integration.stream_fixtures import (
     Topics,
     committed,
@@ -25,6 +27,7 @@ from tests.integration.stream_fixtures import (
     read,
     running_worker,
     seldon,
+    wait_for,
 )
 
 pytestmark = pytest.mark.integration
@@ -73,6 +76,23 @@ def test_reference_request_gets_the_reference_response(
     assert int(headers["modstream.source.offset"]) >= 0
     assert headers["modstream.model.name"] == model.name
     assert headers["modstream.model.version"] == model.version
+
+
+def test_idle_fetches_wait_long_only_on_a_broker_that_answers_them_early(
+    broker_kind: str, broker: EmbeddedBroker, dataplane: DataPlane
+) -> None:
+    """Apache Kafka answers a waiting fetch as soon as a record arrives: there the worker's
+    idle fetches wait up to 500 ms instead of asking the broker every 5 ms. The embedded
+    broker answers only when the wait is over: there it stays 5 ms. Either way a request
+    sent to the idle worker is answered."""
+    fresh = Topics(broker, partitions=2).create()
+    with running_worker(fresh.settings(), dataplane) as worker:
+        assert wait_for(lambda: worker.ready)
+        long_wait = LONG_FETCH_WAIT_MS if broker_kind == APACHE_KAFKA else None
+        assert worker.clients.fetch_wait == long_wait
+        produce(broker, fresh.input, [seldon("an idle worker's first comment")], key=b"idle-1")
+        [answer] = _answers(broker, fresh.output, b"idle-1", 1)
+        assert json.loads(answer.value())["data"]["names"] == ["t:0", "t:1"]
 
 
 def test_every_request_shape_is_answered(broker: EmbeddedBroker, topics: Topics) -> None:

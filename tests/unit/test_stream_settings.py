@@ -9,7 +9,14 @@ from modstream.cli import build_parser
 from modstream.commands.stream import settings_from_args
 from modstream.errors import InvalidInput
 from modstream.settings import StreamSettings
-from modstream.stream.config import consumer_config, parse_properties, producer_config
+from modstream.stream.config import (
+    EMBEDDED_CLUSTER_ID,
+    LONG_FETCH_WAIT_MS,
+    consumer_config,
+    fetch_wait_ms,
+    parse_properties,
+    producer_config,
+)
 
 
 def test_seldon_environment_names_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,6 +84,24 @@ def test_exactly_once_uses_a_stable_transactional_id_per_worker() -> None:
         != producer_config(settings, 1)["transactional.id"]
     )
     assert consumer_config(settings)["isolation.level"] == "read_committed"
+
+
+def test_fetches_wait_long_only_where_the_broker_answers_them_as_records_arrive() -> None:
+    settings = StreamSettings(input_topic="in", output_topic="out")
+    assert consumer_config(settings)["fetch.wait.max.ms"] == 5  # before the broker is known
+    wait = fetch_wait_ms("kafka-cluster-id", {})
+    assert wait == LONG_FETCH_WAIT_MS
+    assert consumer_config(settings, wait)["fetch.wait.max.ms"] == LONG_FETCH_WAIT_MS
+    assert fetch_wait_ms(EMBEDDED_CLUSTER_ID, {}) is None  # it answers when the wait ends
+    assert fetch_wait_ms(None, {}) is None  # a broker that names no cluster
+    # The user's choice stands, and a fetch that waits for more than one record keeps the
+    # short wait: there the wait is what bounds a record's delay.
+    assert fetch_wait_ms("kafka-cluster-id", {"fetch.wait.max.ms": "50"}) is None
+    assert fetch_wait_ms("kafka-cluster-id", {"fetch.min.bytes": "65536"}) is None
+    chosen = StreamSettings(
+        input_topic="in", output_topic="out", kafka_config={"fetch.wait.max.ms": "50"}
+    )
+    assert consumer_config(chosen)["fetch.wait.max.ms"] == "50"
 
 
 def test_records_per_poll_has_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
-from modstream.stream.config import consumer_config, producer_config
+from modstream.stream.config import consumer_config, fetch_wait_ms, producer_config
 from modstream.stream.refusals import Refusals
 from modstream.stream.sizes import SizeCap
 
@@ -50,12 +50,21 @@ class ClientFactory:
         self.refusals = Refusals(names)
         # What the broker's size refusals taught: the largest record to send.
         self.size_cap = SizeCap(settings.client_config())
+        # The consumer's fetch wait, once the broker is known (see ``fit_to_broker``).
+        self.fetch_wait: int | None = None
+
+    def fit_to_broker(self, cluster_id: object) -> None:
+        """Let the consumers made from now on wait as long as this broker allows."""
+        self.fetch_wait = fetch_wait_ms(cluster_id, self.settings.client_config())
+        if self.fetch_wait is not None and self.index == 0:
+            log.info("the broker answers fetches as records arrive: an idle fetch waits "
+                     "up to %d ms", self.fetch_wait)  # fmt: skip
 
     def consumer(self) -> Consumer:
         hooks: dict[str, Any] = {"error_cb": self._on_client_error}
         if self.settings.metrics_port is not None:
             hooks.update({"stats_cb": metrics.on_stats, "statistics.interval.ms": 5000})
-        return Consumer({**consumer_config(self.settings), **hooks})
+        return Consumer({**consumer_config(self.settings, self.fetch_wait), **hooks})
 
     def producer(self) -> Producer:
         config = {**producer_config(self.settings, self.index), **self.size_cap.overrides()}

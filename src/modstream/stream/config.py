@@ -7,15 +7,16 @@ on (manual commits, manual offset store), which are forced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from modstream.errors import InvalidInput
 from modstream.settings import StreamSettings
 
 # How every modstream consumer (worker, console consumer, dashboard, tests) joins a group.
-# Without these a consumer takes ~20 s to join a group on small brokers and fetches wait
-# up to 500 ms for data, which dominates end-to-end latency.
+# Without these a consumer takes ~20 s to join a group on small brokers, and on the
+# embedded broker fetches wait up to 500 ms for data, which dominates end-to-end latency
+# (the worker lengthens the wait on Apache Kafka, see ``fetch_wait_ms``).
 GROUP_TUNING: dict[str, str | int] = {
     "session.timeout.ms": 6000,
     "heartbeat.interval.ms": 500,
@@ -31,6 +32,12 @@ CONSUMER_DEFAULTS: dict[str, str | int] = {
     # librdkafka printing every reconnect attempt.
     "log_level": 2,
 }
+# Apache Kafka answers a waiting fetch as soon as a record arrives, so there a long wait
+# costs no latency and spares the broker a fetch request every few milliseconds from each
+# idle consumer (docs/streaming.md has the cost). The embedded broker answers a fetch only
+# when its wait is over, so there the wait stays at 5 ms. Its cluster id tells it apart.
+EMBEDDED_CLUSTER_ID = "tansu_cluster"
+LONG_FETCH_WAIT_MS = 500
 PRODUCER_DEFAULTS: dict[str, str | int] = {
     "linger.ms": 2,
     "socket.nagle.disable": "true",
@@ -80,8 +87,27 @@ def _read_properties(path: Path) -> dict[str, str]:
     return result
 
 
-def consumer_config(settings: StreamSettings) -> dict[str, str | int]:
+def fetch_wait_ms(cluster_id: object, client_config: Mapping[str, str]) -> int | None:
+    """The worker consumer's ``fetch.wait.max.ms`` on the broker of ``cluster_id``.
+
+    ``None`` keeps the 5 ms default: on the embedded broker, on a broker whose cluster id
+    is unknown, when the user set the wait, and when a fetch waits for more than its first
+    record (``fetch.min.bytes``), since then the wait is what bounds a record's delay.
+    """
+    if "fetch.wait.max.ms" in client_config or "fetch.min.bytes" in client_config:
+        return None
+    if not isinstance(cluster_id, str) or cluster_id == EMBEDDED_CLUSTER_ID:
+        return None
+    return LONG_FETCH_WAIT_MS
+
+
+def consumer_config(
+    settings: StreamSettings, fetch_wait: int | None = None
+) -> dict[str, str | int]:
+    """The worker's consumer; ``fetch_wait`` (see ``fetch_wait_ms``) replaces the default wait."""
     config: dict[str, str | int] = {**CONSUMER_DEFAULTS, **settings.client_config()}
+    if fetch_wait is not None:
+        config["fetch.wait.max.ms"] = fetch_wait
     config.update(
         {
             "group.id": settings.group,

@@ -83,9 +83,11 @@ class StreamWorker:
 
     # -- lifecycle ---------------------------------------------------------------------
     def connect(self) -> None:
-        """Create the clients and subscribe (no broker round trip; it may be down)."""
-        self.consumer = self.clients.consumer()
+        """Create the clients and subscribe, after one metadata round trip that tells the
+        broker's kind (see ``fit_to_broker``); a broker that is down holds it up 5 s."""
         self.producer = self.producer or self.clients.producer()
+        self._learn_broker()
+        self.consumer = self.clients.consumer()
         self.consumer.subscribe(
             [self.input_topic],
             on_assign=self._on_assign,
@@ -115,14 +117,21 @@ class StreamWorker:
         finally:
             self.close()
 
-    def warm_up(self) -> None:
-        """Pay lazy initialisation now: the model's first call, the output topic's metadata."""
-        self.plane.score(["warm-up"])
+    def _learn_broker(self) -> None:
+        """Fetch the output topic's metadata (paying that lazy step now) and fit the
+        consumer to the broker it names; a broker that is down keeps the defaults."""
         assert self.producer is not None
         try:
-            self.producer.list_topics(self.output_topic, timeout=5.0)
+            metadata = self.producer.list_topics(self.output_topic, timeout=5.0)
         except Exception as exc:  # the broker may be down: the loop copes with that
             log.info("output topic metadata not fetched yet: %s", exc)
+            return
+        self.clients.fit_to_broker(metadata.cluster_id)
+
+    def warm_up(self) -> None:
+        """Pay lazy initialisation now: the model's first call; stop on a refused login."""
+        self.plane.score(["warm-up"])
+        assert self.producer is not None
         self.producer.poll(0)  # its error callbacks: a refused login stops the worker now
         self.guard.check()
         self._warmed = True
