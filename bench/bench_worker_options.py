@@ -56,7 +56,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--variant", action="append", required=True, metavar="NAME=OPTIONS")
     parser.add_argument("--rates", default="1512,250", help="paced rates, msg/s; 0: idle")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=20.0, help="paced run length")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
     parser.add_argument("--max-batch", type=int, default=256)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
     parser.add_argument("--messages", type=int, default=20_000, help="backlog per warm-up drain")
@@ -79,7 +79,7 @@ def idle(bench: Bench, seconds: float) -> dict[str, Any]:
     workers = bench.workers(new_topics(bench.server, "in", "out"))
     try:
         workers.start()
-        time.sleep(2.0)  # past the group join
+        time.sleep(2.0)  # the group joined; let its start-up traffic pass
         before = [cpu_seconds(bench.broker_pids), cpu_seconds([workers.pid])]
         started = time.monotonic()
         time.sleep(seconds)

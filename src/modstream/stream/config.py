@@ -90,9 +90,10 @@ def _read_properties(path: Path) -> dict[str, str]:
 def fetch_wait_ms(cluster_id: object, client_config: Mapping[str, str]) -> int | None:
     """The worker consumer's ``fetch.wait.max.ms`` on the broker of ``cluster_id``.
 
-    ``None`` keeps the 5 ms default: on the embedded broker, on a broker whose cluster id
-    is unknown, when the user set the wait, and when a fetch waits for more than its first
-    record (``fetch.min.bytes``), since then the wait is what bounds a record's delay.
+    ``None`` leaves the configured wait alone (the 5 ms default, or the user's): on the
+    embedded broker, on a broker whose cluster id is unknown, when the user set the wait,
+    and when a fetch waits for more than its first record (``fetch.min.bytes``), since then
+    the wait is what bounds a record's delay.
     """
     if "fetch.wait.max.ms" in client_config or "fetch.min.bytes" in client_config:
         return None
