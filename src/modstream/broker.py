@@ -24,6 +24,10 @@ from modstream.errors import ModstreamError
 
 log = logging.getLogger(__name__)
 
+# The cluster id the embedded broker is started with (Tansu's own default too). Clients tell
+# it apart by this id: it answers a fetch only when ``fetch.wait.max.ms`` is over.
+CLUSTER_ID = "tansu_cluster"
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that is free right now on ``host``."""
@@ -121,6 +125,8 @@ class EmbeddedBroker:
             url,
             "--storage-engine",
             "memory://tansu/",
+            "--cluster-id",
+            CLUSTER_ID,
         ]
 
     def start(self) -> EmbeddedBroker:

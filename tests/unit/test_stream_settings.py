@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from modstream.broker import CLUSTER_ID as EMBEDDED_CLUSTER_ID
 from modstream.cli import build_parser
 from modstream.commands.stream import settings_from_args
 from modstream.errors import InvalidInput
 from modstream.settings import StreamSettings
 from modstream.stream.config import (
-    EMBEDDED_CLUSTER_ID,
     LONG_FETCH_WAIT_MS,
     consumer_config,
     fetch_wait_ms,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from modstream.broker import CLUSTER_ID as EMBEDDED_CLUSTER_ID
 from modstream.errors import InvalidInput
 from modstream.settings import StreamSettings
 
@@ -36,7 +37,6 @@ CONSUMER_DEFAULTS: dict[str, str | int] = {
 # costs no latency and spares the broker a fetch request every few milliseconds from each
 # idle consumer (docs/streaming.md has the cost). The embedded broker answers a fetch only
 # when its wait is over, so there the wait stays at 5 ms. Its cluster id tells it apart.
-EMBEDDED_CLUSTER_ID = "tansu_cluster"
 LONG_FETCH_WAIT_MS = 500
 PRODUCER_DEFAULTS: dict[str, str | int] = {
     "linger.ms": 2,
