@@ -1,13 +1,20 @@
 """``modstream up --bootstrap-servers`` on an existing Apache Kafka: the topics it needs are
-created once, with the partitions asked for, and found the next time. The whole stack on a
-secured Kafka (ACLs, no auto-creation, dashboard, no secret shown): test_kafka_security.py."""
+created once, with the partitions asked for, and found the next time; a model already
+champion there stays so. The whole stack on a secured Kafka (ACLs, no auto-creation,
+dashboard, no secret shown): test_kafka_security.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from modstream.model import TextModel
+from modstream.registry.client import Registry
 from modstream.settings import UpSettings
 from modstream.up.existing import prepare_topics
+from modstream.up.models import ModelChoice
+from modstream.up.registry import publish_champion
 from tests.integration.stream_fixtures import unique
 from tests.kafka import KafkaCluster
 
@@ -34,3 +41,24 @@ def test_missing_topics_are_created_once_then_found(kafka: KafkaCluster) -> None
     said.clear()
     prepare_topics(settings, said.append)  # a second up finds them
     assert said == [f"using the existing Kafka at {where}: {', '.join(settings.topics)} exist"]
+
+
+def test_a_second_up_with_the_same_model_finds_it_champion_and_goes_on(
+    kafka: KafkaCluster, model_dir: Path, model: TextModel, tmp_path: Path
+) -> None:
+    config = {"bootstrap.servers": kafka.bootstrap_servers}
+    settings = UpSettings(bootstrap_servers=kafka.bootstrap_servers, models_topic=unique("models"))
+    choice = ModelChoice(path=model_dir, model=model, demo=False, origin="a test")
+    said: list[str] = []
+    for run in ("first", "second"):  # the second run used to stop: "already the champion"
+        publish_champion(settings, config, choice, tmp_path / run, said.append)
+
+    name, version, topic = model.name, model.version, settings.models_topic
+    assert said == [
+        f"model {name} {version} is the champion in {topic}",
+        f"model {name} {version} is already the champion in {topic}",
+    ]
+    state = Registry(config, topic).state().model(name)
+    assert state.champion == version
+    # The first run's copy goes with it: the entry names the second run's.
+    assert str(tmp_path / "second" / "registry") in str(state.version(version).uri)

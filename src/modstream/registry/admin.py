@@ -48,11 +48,17 @@ class RegistryAdmin:
         return event
 
     # -- roles ----------------------------------------------------------------------------
-    def promote(self, version: str) -> list[ModelEvent]:
-        """Make ``version`` the champion; a canary or shadow of the same version ends."""
+    def promote(self, version: str, *, unless_champion: bool = False) -> list[ModelEvent]:
+        """Make ``version`` the champion; a canary or shadow of the same version ends.
+
+        A version that already is the champion is refused, or, with ``unless_champion``,
+        left so (no events returned).
+        """
         state = self.model_state()
         _usable(state, version)
         if state.champion == version:
+            if unless_champion:
+                return []
             raise InvalidInput(f"version {version!r} is already the champion")
         lineage = [*state.lineage, state.champion] if state.champion else []
         return self._set_champion(state, version, lineage)

@@ -21,8 +21,16 @@ def publish_champion(
     workdir: Path,
     say: Callable[[str], None],
 ) -> None:
-    """Publish ``choice`` (copied into ``<workdir>/registry``) and make it the champion."""
+    """Publish ``choice`` (copied into ``<workdir>/registry``) and make it the champion.
+
+    On an existing Kafka a registry may already name it champion (an earlier ``up`` with
+    the same model): it is published again, so its entry points at this run's copy, and
+    stays champion.
+    """
     registry = Registry(client_config, settings.models_topic)
     event = publish(registry, str(choice.path), cache=workdir / "cache", store=workdir / "registry")
-    RegistryAdmin(registry, event.model).promote(str(event.version))
-    say(f"model {event.model} {event.version} is the champion in {settings.models_topic}")
+    version, where = str(event.version), settings.models_topic
+    if RegistryAdmin(registry, event.model).promote(version, unless_champion=True):
+        say(f"model {event.model} {version} is the champion in {where}")
+    else:
+        say(f"model {event.model} {version} is already the champion in {where}")
