@@ -1,4 +1,5 @@
-"""Console producer and consumer (like kafka-console-producer/-consumer), for any broker."""
+"""Console producer and consumer (like kafka-console-producer/-consumer), for any broker,
+and the idle fetch wait every long-lived reader fits to the broker it finds."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
 
 from modstream.errors import ModstreamError, TopicMissing
-from modstream.stream.config import GROUP_TUNING
+from modstream.stream.config import GROUP_TUNING, fetch_wait_ms
 from modstream.stream.refusals import MISSING_TOPIC, Refusals, refusal
 
 
@@ -39,6 +42,33 @@ class ClientErrors:
     def timed_out(self, what: str) -> ModstreamError:
         cause = f" (last client error: {self.last.str()})" if self.last is not None else ""
         return ModstreamError(f"{what}{cause}")
+
+
+def cluster_id(config: Mapping[str, Any], timeout: float = 5.0) -> str | None:
+    """The id of the cluster ``config`` reaches; None when it does not answer in time or
+    refuses the login (at once: the caller's own client then reports the refusal)."""
+    errors = ClientErrors()
+    admin = AdminClient({**config, **errors.config()})
+    answer = admin.describe_cluster(request_timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while errors.refusals.first is None and time.monotonic() < deadline:
+        try:
+            return str(answer.result(0.005).cluster_id)
+        except FutureTimeout:
+            admin.poll(0)  # serves error_cb
+        except KafkaException:
+            return None
+    return None
+
+
+def reader_config(config: Mapping[str, Any], short_wait_ms: int) -> dict[str, Any]:
+    """``config`` for a consumer that reads for as long as its process runs (a monitor, a
+    table follower, the dashboard's feed, a console consumer): an idle fetch waits
+    ``short_wait_ms``, or as long as a broker that answers fetches as records arrive allows
+    (see ``fetch_wait_ms``: Apache Kafka, not the embedded broker); a wait the user set
+    stands. Costs one request to the cluster."""
+    wait = fetch_wait_ms(cluster_id(config), config)
+    return {"fetch.wait.max.ms": short_wait_ms if wait is None else wait, **config}
 
 
 def produce_values(
@@ -118,7 +148,7 @@ def consume_records(
     consumer = Consumer(
         {
             **GROUP_TUNING,
-            **config,
+            **reader_config(config, int(GROUP_TUNING["fetch.wait.max.ms"])),
             **errors.config(),
             "group.id": group or f"modstream-console-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": "false",

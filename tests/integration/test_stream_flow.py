@@ -15,7 +15,9 @@ from prometheus_client import REGISTRY
 
 from modstream.broker import EmbeddedBroker
 from modstream.dataplane import DataPlane
+from modstream.kafka_tools import reader_config
 from modstream.model import TextModel
+from modstream.registry.table import TableFollower, append
 from modstream.stream.config import LONG_FETCH_WAIT_MS
 from modstream.stream.metrics import STAGES
 from tests.integration.conftest import APACHE_KAFKA
@@ -27,6 +29,7 @@ from tests.integration.stream_fixtures import (
     read,
     running_worker,
     seldon,
+    unique,
     wait_for,
 )
 
@@ -93,6 +96,31 @@ def test_idle_fetches_wait_long_only_on_a_broker_that_answers_them_early(
         produce(broker, fresh.input, [seldon("an idle worker's first comment")], key=b"idle-1")
         [answer] = _answers(broker, fresh.output, b"idle-1", 1)
         assert json.loads(answer.value())["data"]["names"] == ["t:0", "t:1"]
+
+
+def test_long_lived_readers_fit_their_idle_wait_to_the_broker_and_see_new_records(
+    broker_kind: str, broker: EmbeddedBroker
+) -> None:
+    """What reads for as long as it runs (the registry and policy followers in every
+    worker, the monitor, the dashboard's feed, ``modstream consume``) waits up to 500 ms
+    per idle fetch on Apache Kafka and keeps its short wait on the embedded broker; a wait
+    the user set stands. A follower idling on either broker still applies a new record."""
+    config = {"bootstrap.servers": broker.bootstrap_servers}
+    expected = LONG_FETCH_WAIT_MS if broker_kind == APACHE_KAFKA else 50
+    assert reader_config(config, 50)["fetch.wait.max.ms"] == expected
+    assert reader_config({**config, "fetch.wait.max.ms": "7"}, 50)["fetch.wait.max.ms"] == "7"
+
+    topic = unique("table")
+    broker.create_topics({topic: 1})
+    applied: list[bytes] = []
+    follower = TableFollower(config, topic, lambda record: applied.append(record.value()))
+    follower.start()
+    try:
+        assert follower.caught_up.wait(30)
+        append(config, topic, "policy", b"written while the follower idled")
+        assert wait_for(lambda: applied == [b"written while the follower idled"], timeout=30)
+    finally:
+        follower.stop()
 
 
 def test_every_request_shape_is_answered(broker: EmbeddedBroker, topics: Topics) -> None:

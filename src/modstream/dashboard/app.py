@@ -32,13 +32,16 @@ from modstream.dashboard.models import ModelsPanel
 from modstream.dashboard.quality import QualityPanel
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
-from modstream.kafka_tools import seldon_request
+from modstream.kafka_tools import reader_config, seldon_request
 from modstream.model import TextModel
 from modstream.registry.client import Registry
 from modstream.settings import defaults
 
 MAX_COMMENT_CHARS = 10_000
 KEEPALIVE_S = 15.0
+# The feed's idle fetch wait on the embedded broker, which answers a fetch only when the
+# wait is over: short, so verdicts show at once; longer on Apache Kafka (``reader_config``).
+FEED_WAIT_MS = 10
 
 
 def static_dir() -> Path:
@@ -135,15 +138,15 @@ class Dashboard:
         loop = asyncio.get_running_loop()
         c = self.config
         self.producer = Producer({**self.kafka, "linger.ms": 1})
+        feed_config = await loop.run_in_executor(None, reader_config, self.kafka, FEED_WAIT_MS)
         self.feed = KafkaFeed(
             {
-                **self.kafka,
+                **feed_config,
                 "group.id": f"modstream-dashboard-{uuid.uuid4().hex[:8]}",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": "false",
                 "session.timeout.ms": 6000,
                 "heartbeat.interval.ms": 500,
-                "fetch.wait.max.ms": 10,
             },
             list(dict.fromkeys([c.input_topic, c.output_topic, c.dead_letter_topic])),
             lambda record: _call_soon(loop, self._ingest, record),

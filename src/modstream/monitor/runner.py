@@ -28,6 +28,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from modstream.kafka_tools import reader_config
 from modstream.monitor.contract import BadDecision, DecisionBatch, parse_decision
 from modstream.monitor.core import Monitor, alert_record
 from modstream.monitor.drift import DriftAlert
@@ -41,6 +42,9 @@ __all__ = ["MonitorRunner"]
 
 log = logging.getLogger(__name__)
 _POLL_S = 0.2
+# The consumer's idle fetch wait where the broker answers only when it is over (the
+# embedded broker); longer on Apache Kafka (see ``reader_config``).
+FETCH_WAIT_MS = 50
 
 
 class MonitorRunner:
@@ -68,12 +72,11 @@ class MonitorRunner:
         config = self.settings.client_config()
         self.consumer = Consumer(
             {
-                **config,
+                **reader_config(config, FETCH_WAIT_MS),
                 "group.id": "modstream-monitor",  # required by the client; nothing is committed
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 50,
             }
         )
         self.producer = self._new_producer()

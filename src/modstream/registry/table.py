@@ -20,6 +20,7 @@ from confluent_kafka import TopicPartition as Partition
 from confluent_kafka.admin import NewTopic
 
 from modstream.errors import ModstreamError, NotFound
+from modstream.kafka_tools import reader_config
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,14 @@ def _wait_for_leader(admin: Any, topic: str, timeout: float = 30.0) -> None:
     raise ModstreamError(f"topic {topic!r} was created but has no leader after {timeout:g}s")
 
 
+# A one-off read's idle fetch wait; a follower's, on a broker that allows it, is longer.
+FETCH_WAIT_MS = 50
+
+
 def _consumer(config: Config) -> Consumer:
     return Consumer(
         {
-            "fetch.wait.max.ms": 50,
+            "fetch.wait.max.ms": FETCH_WAIT_MS,
             **config,
             "group.id": f"modstream-table-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": "false",
@@ -170,7 +175,7 @@ class TableFollower:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        consumer = _consumer(self.config)
+        consumer = _consumer(reader_config(self.config, FETCH_WAIT_MS))
         try:
             end = self._start(consumer)
             while not self._stop.is_set():
