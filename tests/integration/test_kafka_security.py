@@ -241,10 +241,12 @@ def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: Text
 
 
 def test_up_runs_on_the_secured_kafka_creates_what_is_missing_and_shows_no_secret(
-    secured: Secured, model_dir: Path
+    secured: Secured, model_dir: Path, model: TextModel, tmp_path: Path
 ) -> None:
     prefix = unique("stack")
     flags, env = up_topics(prefix)
+    store = tmp_path / "store"  # where the registry's copy of the model outlives up
+    env["MODSTREAM_REGISTRY_STORE"] = str(store)
     present = [f"{prefix}-comments", f"{prefix}-predictions"]
     secured.cluster.create_topics(dict.fromkeys(present, 1))
     allow_up(secured, "stack", prefix, create=True)  # the registry creates its topics too
@@ -280,6 +282,7 @@ def test_up_runs_on_the_secured_kafka_creates_what_is_missing_and_shows_no_secre
         assert stop_up(up) == 0, up.output
     secured.assert_hidden(up.output)
     assert not login_file.exists()  # the copy of the login is gone with up
+    assert [p.parent.parent.name for p in store.glob("*/*/manifest.json")] == [model.name]
 
 
 def test_up_names_the_topics_it_may_not_create(secured: Secured, model_dir: Path) -> None:

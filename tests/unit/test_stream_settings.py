@@ -3,13 +3,15 @@ pass-through properties, and flags overriding the environment."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from modstream.broker import CLUSTER_ID as EMBEDDED_CLUSTER_ID
 from modstream.cli import build_parser
 from modstream.commands.stream import settings_from_args
 from modstream.errors import InvalidInput
-from modstream.settings import StreamSettings
+from modstream.settings import StreamSettings, UpSettings
 from modstream.stream.config import (
     LONG_FETCH_WAIT_MS,
     consumer_config,
@@ -17,6 +19,7 @@ from modstream.stream.config import (
     parse_properties,
     producer_config,
 )
+from modstream.up.registry import registry_store
 
 
 def test_seldon_environment_names_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,15 +122,12 @@ def test_up_and_deploy_use_the_worker_defaults() -> None:
     from modstream.deploy import DeployOptions
     from modstream.deploy.common import METRICS_PORT
     from modstream.registry.instance import review_topic, shadow_topic
-    from modstream.settings import UpSettings
     from modstream.settings.defaults import dead_letter_topic
 
     up = UpSettings(input_topic="posts")
     stream = StreamSettings(input_topic="posts")
     deploy = DeployOptions("n", "img", "b:9092", "posts", "out")
-    assert (
-        up.dead_letter == stream.dead_letter == deploy.dead_letter == dead_letter_topic("posts")
-    )
+    assert up.dead_letter == stream.dead_letter == deploy.dead_letter == dead_letter_topic("posts")
     assert up.broker_port == int(stream.bootstrap_servers.rsplit(":", 1)[1])
     assert up.metrics_port == METRICS_PORT
     # up makes the topics its worker writes review-band comments and shadow answers to
@@ -151,3 +151,16 @@ def test_up_refuses_an_embedded_broker_port_beside_an_existing_kafka(
 
     assert main(["up", "--bootstrap-servers", "kafka:9092", "--broker-port", "19092"]) == 2
     assert "--broker-port is the embedded broker's port" in capsys.readouterr().err
+
+
+def test_up_keeps_its_copy_in_its_own_directory_only_with_the_embedded_broker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODSTREAM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MODSTREAM_REGISTRY_STORE", raising=False)
+    workdir = tmp_path / "up"
+    assert registry_store(UpSettings(), workdir) == workdir / "registry"
+    existing = UpSettings(bootstrap_servers="kafka:9092")
+    assert registry_store(existing, workdir) == tmp_path / "cache" / "registry"
+    monkeypatch.setenv("MODSTREAM_REGISTRY_STORE", str(tmp_path / "models"))
+    assert registry_store(existing, workdir) == tmp_path / "models"

@@ -33,7 +33,9 @@ creates the topics that are missing and says which, or stops naming them if the 
 may not create them. --kafka-config takes librdkafka properties (SASL, TLS) as KEY=VALUE
 or @FILE (a properties file keeps passwords off the command line); the worker, server and
 monitor get them through their environment, and the commands up prints name a private
-copy of the file, never a password.
+copy of the file, never a password. That Kafka's model registry outlives up, so the copy
+of the model up publishes is kept in MODSTREAM_REGISTRY_STORE or ~/.cache/modstream/registry
+(not up's temporary directory): a later up can roll back to it.
 
 Environment: MODSTREAM_UP_PORT, MODSTREAM_UP_HTTP_PORT, MODSTREAM_UP_GRPC_PORT,
 MODSTREAM_UP_BROKER_PORT, MODSTREAM_UP_METRICS_PORT, MODSTREAM_UP_MONITOR_PORT,

@@ -10,8 +10,22 @@ from pathlib import Path
 from modstream.registry.admin import RegistryAdmin
 from modstream.registry.client import Registry
 from modstream.registry.publish import publish
-from modstream.settings import UpSettings
+from modstream.settings import DataSettings, RegistrySettings, UpSettings
 from modstream.up.models import ModelChoice
+
+
+def registry_store(settings: UpSettings, workdir: Path) -> Path:
+    """Where ``up`` copies the model it publishes.
+
+    The embedded broker's registry ends with ``up``, and so may the copy: ``<workdir>/registry``.
+    An existing Kafka's registry outlives ``up``, and instances load a version from the
+    path its entry names, so there the copy must outlive it too: ``MODSTREAM_REGISTRY_STORE``
+    or ``<cache dir>/registry`` (``~/.cache/modstream/registry``). A later ``up`` can then
+    roll back to a version an earlier one published.
+    """
+    if not settings.bootstrap_servers:
+        return workdir / "registry"
+    return RegistrySettings().registry_store or DataSettings().cache_dir / "registry"
 
 
 def publish_champion(
@@ -21,14 +35,14 @@ def publish_champion(
     workdir: Path,
     say: Callable[[str], None],
 ) -> None:
-    """Publish ``choice`` (copied into ``<workdir>/registry``) and make it the champion.
+    """Publish ``choice`` (copied into ``registry_store``) and make it the champion.
 
     On an existing Kafka a registry may already name it champion (an earlier ``up`` with
-    the same model): it is published again, so its entry points at this run's copy, and
-    stays champion.
+    the same model): it is published again, and stays champion.
     """
     registry = Registry(client_config, settings.models_topic)
-    event = publish(registry, str(choice.path), cache=workdir / "cache", store=workdir / "registry")
+    store = registry_store(settings, workdir)
+    event = publish(registry, str(choice.path), cache=workdir / "cache", store=store)
     version, where = str(event.version), settings.models_topic
     if RegistryAdmin(registry, event.model).promote(version, unless_champion=True):
         say(f"model {event.model} {version} is the champion in {where}")
