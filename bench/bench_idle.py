@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,8 @@ from stream_kit import (
     save,
 )
 
+from modstream.broker import free_port
+
 SETTLE_S = 5.0
 
 
@@ -55,12 +56,6 @@ def arguments() -> argparse.Namespace:
     if args.out is not None and args.out.suffix != ".md":
         parser.error("--out must end in .md (the .json is written beside it)")
     return args
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def git_head(checkout: Path) -> str:
