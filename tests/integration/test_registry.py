@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import ConfigResource
 
-from modstream.broker import EmbeddedBroker
+from modstream.broker import EmbeddedBroker, free_port
+from modstream.errors import ModstreamError
 from modstream.model.artifact import MANIFEST
 from modstream.registry.follow import FollowedModels, follow_registry
 from modstream.registry.store import artifact_digest
+from modstream.registry.table import TableWriter, create_topic, read_table
 from tests.integration.registry_fixtures import Cli, Version, registry_cli, truncated
 from tests.integration.stream_fixtures import wait_for
 
@@ -184,3 +186,26 @@ def _versions(instance: FollowedModels) -> dict[str, str]:
 
 def _champion(instance: FollowedModels) -> str | None:
     return _versions(instance).get("champion")
+
+
+def test_a_long_lived_registry_writes_again_once_its_broker_is_back() -> None:
+    """The dashboard and the model server keep one registry (and its producer) for as long
+    as they run: a write the broker never acknowledged is an error, and the next write,
+    once the broker is back, goes through."""
+    broker = EmbeddedBroker(free_port()).start()
+    config = {"bootstrap.servers": broker.bootstrap_servers}
+    writer = TableWriter(config)
+    try:
+        create_topic(config, "roles", {})
+        assert writer.append("roles", "a", b"before") == 0
+        broker.stop()
+        with pytest.raises(ModstreamError, match="did not acknowledge the write to 'roles'"):
+            writer.append("roles", "b", b"while down", timeout=2)
+        broker.start()  # the embedded broker starts empty
+        create_topic(config, "roles", {})
+        writer.append("roles", "c", b"after")
+        values: list[bytes] = []
+        read_table(config, "roles", lambda message: values.append(message.value()))
+        assert values[-1:] == [b"after"]
+    finally:
+        broker.stop()

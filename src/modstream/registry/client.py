@@ -15,7 +15,7 @@ from typing import Any
 from modstream.errors import InvalidInput, ModstreamError, NotFound
 from modstream.registry.events import ModelEvent
 from modstream.registry.state import RegistryState
-from modstream.registry.table import Config, append, create_topic, read_table
+from modstream.registry.table import Config, TableWriter, create_topic, read_table
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Registry:
         self.config = config
         self.topic = topic
         self.history_topic = history_topic(topic)
+        self.writer = TableWriter(config)  # one producer for every event this registry records
 
     def ensure_topics(self) -> list[str]:
         """Create the models and history topics if missing; returns those it created."""
@@ -81,9 +82,9 @@ class Registry:
 
     def record(self, event: ModelEvent) -> int:
         """Write ``event`` to the models topic, then to the history; returns its offset."""
-        offset = append(self.config, self.topic, event.key(), event.to_json())
+        offset = self.writer.append(self.topic, event.key(), event.to_json())
         try:
-            append(self.config, self.history_topic, event.model, event.to_json())
+            self.writer.append(self.history_topic, event.model, event.to_json())
         except ModstreamError as exc:
             raise ModstreamError(
                 f"the {event.type} event took effect (offset {offset} of {self.topic}) but "

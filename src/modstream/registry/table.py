@@ -28,7 +28,7 @@ PARTITION = 0
 Config = Mapping[str, str]
 OnRecord = Callable[[Any], None]
 
-__all__ = ["TableFollower", "append", "create_topic", "read_table"]
+__all__ = ["TableFollower", "TableWriter", "append", "create_topic", "read_table"]
 
 
 def create_topic(config: Config, topic: str, topic_config: dict[str, str]) -> bool:
@@ -120,23 +120,55 @@ def read_table(config: Config, topic: str, on_record: OnRecord, timeout: float =
         consumer.close()
 
 
+class TableWriter:
+    """Writes records to partition 0 of table topics through one idempotent producer.
+
+    An idempotent producer spends about half a second getting its producer id before its
+    first write (on Apache Kafka as on the embedded broker); a command that writes several
+    records (an event and its history entry, a publish and a promotion) pays that once.
+    A write that fails drops the producer, so the next one starts with a fresh one: an
+    idempotent producer can stay wedged after the broker lost its producer state.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = dict(config)
+        self._producer: Producer | None = None
+        self._lock = threading.Lock()
+
+    def append(self, topic: str, key: str, value: bytes | None, timeout: float = 15.0) -> int:
+        """Write one record (``None``: a tombstone) to partition 0; returns its offset."""
+        with self._lock:
+            if self._producer is None:
+                settings = {**self.config, "enable.idempotence": True, "linger.ms": 0}
+                self._producer = Producer(settings)
+            producer = self._producer
+        result: list[Any] = []
+        try:
+            producer.produce(
+                topic,
+                key=key.encode(),
+                value=value,
+                partition=PARTITION,
+                on_delivery=lambda error, message: result.append(error or message),
+            )
+            producer.flush(timeout)
+            if not result:
+                raise ModstreamError(
+                    f"the broker did not acknowledge the write to {topic!r} in time"
+                )
+            if isinstance(result[0], KafkaError):
+                raise ModstreamError(f"cannot write to topic {topic!r}: {result[0].str()}")
+        except (ModstreamError, KafkaException, BufferError):
+            with self._lock:
+                if self._producer is producer:
+                    self._producer = None
+            raise
+        return int(result[0].offset())
+
+
 def append(config: Config, topic: str, key: str, value: bytes | None, timeout: float = 15.0) -> int:
-    """Write one record (``None``: a tombstone) to partition 0; returns its offset."""
-    producer = Producer({**config, "enable.idempotence": True, "linger.ms": 0})
-    result: list[Any] = []
-    producer.produce(
-        topic,
-        key=key.encode(),
-        value=value,
-        partition=PARTITION,
-        on_delivery=lambda error, message: result.append(error or message),
-    )
-    producer.flush(timeout)
-    if not result:
-        raise ModstreamError(f"the broker did not acknowledge the write to {topic!r} in time")
-    if isinstance(result[0], KafkaError):
-        raise ModstreamError(f"cannot write to topic {topic!r}: {result[0].str()}")
-    return int(result[0].offset())
+    """Write one record (``None``: a tombstone) to partition 0 with a producer of its own."""
+    return TableWriter(config).append(topic, key, value, timeout)
 
 
 class TableFollower:
