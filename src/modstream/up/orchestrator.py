@@ -1,7 +1,7 @@
 """``modstream up``: broker, topics, model, stream worker, model server, monitor, dashboard.
 
-Start order: model, broker (with its topics), model server and stream worker, monitor,
-dashboard. With ``--bootstrap-servers`` an existing Kafka replaces the broker: that it
+Start order: model, broker (with its topics), then the model server, the stream worker
+and the monitor side by side, then the dashboard. With ``--bootstrap-servers`` an existing Kafka replaces the broker: that it
 answers, the login and the topics are checked (missing topics created) before the model
 (``existing.py``). Stop order (Ctrl-C or SIGTERM): dashboard, monitor, worker, server,
 broker; each one is waited for and killed after ``stop_timeout_s``. If a child dies on its
@@ -90,17 +90,21 @@ class Orchestrator:
             _wait_for_topics(broker, ports, s.topics)
         kafka = {"bootstrap.servers": ports.bootstrap_servers, **s.kafka_config}
         publish_champion(s, kafka, choice, self.workdir, self.say)
-        self.say("starting the model server and the stream worker")
+        # The three start side by side: each spends most of its start importing, loading
+        # the model or joining a consumer group, none needs another to be ready.
+        self.say(
+            "starting the model server, the stream worker and the monitor "
+            "(quality from moderators' decisions, drift)"
+        )
         env = existing.child_environment(s)  # the login, where `ps` does not show it
         server = self._spawn("model server", _serve_args(s, choice, ports), env)
         worker = self._spawn("stream worker", _stream_args(s, choice, ports), env)
+        monitor = self._spawn("monitor", _monitor_args(s, choice, ports, self.workdir), env)
         if not _wait_for_ready(server, f"http://{HOST}:{ports.http}/v2/health/ready", 120):
             raise ModstreamError(f"the {server.name} did not become ready within 120s")
         # Ready once it has warmed up and joined its consumer group.
         if not _wait_for_ready(worker, f"http://{HOST}:{ports.metrics}{READY_PATH}", 90):
             self.say("the stream worker is still joining its consumer group")
-        self.say("starting the monitor (quality from moderators' decisions, drift)")
-        monitor = self._spawn("monitor", _monitor_args(s, choice, ports, self.workdir), env)
         if not _wait_for_ready(monitor, f"http://{HOST}:{ports.monitor}/ready", 60):
             raise ModstreamError(f"the {monitor.name} did not become ready within 60s")
 
