@@ -204,8 +204,12 @@ class EmbeddedBroker:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise ModstreamError(f"cannot create topic {name!r}: {exc}") from exc
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL if it does not exit in ``timeout``)."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop the broker: SIGTERM, then SIGKILL if it has not exited within ``timeout``.
+
+        With clients still connected the broker waits 5 s for them before it exits on its
+        own; its data is in memory only, so nothing is kept by waiting.
+        """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
