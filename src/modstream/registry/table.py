@@ -8,6 +8,7 @@ broker auto-created with several partitions still keeps one order.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -126,8 +127,9 @@ class TableWriter:
     An idempotent producer spends about half a second getting its producer id before its
     first write (on Apache Kafka as on the embedded broker); a command that writes several
     records (an event and its history entry, a publish and a promotion) pays that once.
-    A write that fails drops the producer, so the next one starts with a fresh one: an
-    idempotent producer can stay wedged after the broker lost its producer state.
+    A write that fails is purged from the producer, which is then dropped, so the next
+    write starts with a fresh one: an idempotent producer can stay wedged after the broker
+    lost its producer state.
     """
 
     def __init__(self, config: Config) -> None:
@@ -159,6 +161,11 @@ class TableWriter:
             if isinstance(result[0], KafkaError):
                 raise ModstreamError(f"cannot write to topic {topic!r}: {result[0].str()}")
         except (ModstreamError, KafkaException, BufferError):
+            # A write reported as failed must not land later, behind the writes that
+            # follow it (a promotion the user then retried or replaced).
+            with contextlib.suppress(KafkaException):
+                producer.purge()
+                producer.poll(0)
             with self._lock:
                 if self._producer is producer:
                     self._producer = None

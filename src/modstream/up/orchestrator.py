@@ -1,11 +1,12 @@
 """``modstream up``: broker, topics, model, stream worker, model server, monitor, dashboard.
 
 Start order: model, broker (with its topics), then the model server, the stream worker
-and the monitor side by side, then the dashboard. With ``--bootstrap-servers`` an existing Kafka replaces the broker: that it
-answers, the login and the topics are checked (missing topics created) before the model
-(``existing.py``). Stop order (Ctrl-C or SIGTERM): dashboard, monitor, worker, server,
-broker; each one is waited for and killed after ``stop_timeout_s``. If a child dies on its
-own, everything else is stopped and ``modstream up`` exits 1 with the child's last log lines.
+and the monitor side by side, then the dashboard. With ``--bootstrap-servers`` an
+existing Kafka replaces the broker: that it answers, the login and the topics are checked
+(missing topics created) before the model (``existing.py``). Stop order (Ctrl-C or
+SIGTERM): dashboard, monitor, worker, server, broker; each one is waited for and killed
+after ``stop_timeout_s``. If a child dies on its own, everything else is stopped and
+``modstream up`` exits 1 with the child's last log lines.
 """
 
 from __future__ import annotations
