@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import ConfigResource
 
-from modstream.broker import EmbeddedBroker, free_port
+from modstream.broker import EmbeddedBroker
 from modstream.errors import ModstreamError
 from modstream.model.artifact import MANIFEST
 from modstream.registry.follow import FollowedModels, follow_registry
@@ -192,7 +192,7 @@ def test_a_long_lived_registry_writes_again_once_its_broker_is_back() -> None:
     """The dashboard and the model server keep one registry (and its producer) for as long
     as they run: a write the broker never acknowledged is an error and never lands later,
     and the next write, once the broker is back, goes through."""
-    broker = EmbeddedBroker(free_port()).start()
+    broker = EmbeddedBroker().start()  # a free port, kept across the restart
     config = {"bootstrap.servers": broker.bootstrap_servers}
     writer = TableWriter(config)
     try:
