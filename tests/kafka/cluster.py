@@ -154,7 +154,10 @@ class KafkaCluster(ClusterAdmin):
             "transaction.state.log.num.partitions": "10",
             "num.network.threads": "2",
             "num.io.threads": "4",
+            # Groups form at once, and tests that kill consumers may shorten their session
+            # below the broker's usual 6 s minimum.
             "group.initial.rebalance.delay.ms": "0",
+            "group.min.session.timeout.ms": "1000",
         }
         if self.security is not None:
             properties.update(self.security.broker_properties())
