@@ -8,7 +8,9 @@ its wall time and the CPU time it used by then (less sensitive to a busy machine
 - ``modstream --help`` and ``modstream serve --help``: its exit;
 - ``modstream serve``: ``GET /v2/health/ready`` answering 200 (polled every 10 ms);
 - ``modstream stream``: its log line saying which topics it works on, written once the
-  model has scored its warm-up text and the producer has the output topic's metadata.
+  model has scored its warm-up text and the producer has the output topic's metadata;
+  with ``--workers 2``, that line from both worker processes (the CPU column then counts
+  the supervising process only).
 With ``--baseline-src``, the same is measured for that source tree in the same run, the
 two alternating, so both see the same machine. The median of the runs is reported.
 """
@@ -96,6 +98,11 @@ def _stream_ready(process: subprocess.Popen[bytes], log: Path, port: int) -> boo
     return "worker 0: " in log.read_text()
 
 
+def _two_workers_ready(process: subprocess.Popen[bytes], log: Path, port: int) -> bool:
+    text = log.read_text()
+    return "worker 0: " in text and "worker 1: " in text
+
+
 def _cases(model: str, broker: EmbeddedBroker) -> list[tuple[str, list[str], Probe | None]]:
     tag = uuid.uuid4().hex[:8]
     broker.create_topics({f"in-{tag}": 1, f"out-{tag}": 1})
@@ -112,7 +119,9 @@ def _cases(model: str, broker: EmbeddedBroker) -> list[tuple[str, list[str], Pro
             _serve_ready,
         ),
         ("modstream stream, until ready", stream, _stream_ready),
-    ]
+        ("modstream stream --workers 2, until both are ready", [*stream, "--workers", "2"],
+         _two_workers_ready),
+    ]  # fmt: skip
 
 
 def main() -> None:

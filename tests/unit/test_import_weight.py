@@ -70,3 +70,10 @@ def test_serving_and_streaming_load_a_model_without_the_training_stack(model_dir
         f"DataPlane(load_model({str(model_dir)!r})).score(['a comment'])"
     )
     assert _imported(code, TRAINING_STACK) == []
+
+
+def test_the_process_supervising_several_workers_loads_no_model_library() -> None:
+    # With --workers N it only starts and watches the worker processes: each of those loads
+    # the model, and the supervisor starts them without first paying for the libraries.
+    code = "from modstream.stream.supervisor import run_workers"
+    assert _imported(code, ("numpy", "scipy", "sklearn", "spacy", "pandas")) == []

@@ -20,11 +20,8 @@ from typing import Any
 
 from modstream.credentials import redact
 from modstream.errors import ModstreamError
-from modstream.registry.instance import worker_answering, worker_plane
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
-from modstream.stream.refusals import check_login
-from modstream.stream.worker import StreamWorker
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +45,12 @@ def run_worker(
     settings: StreamSettings, index: int = 0, stop: threading.Event | None = None
 ) -> int:
     """One worker in this process until ``stop`` (or a signal) says otherwise."""
+    # Imported here: with --workers N the supervising process runs no worker, and these
+    # (the model's libraries among them) would cost it 2 s before it starts any.
+    from modstream.registry.instance import worker_answering, worker_plane
+    from modstream.stream.refusals import check_login
+    from modstream.stream.worker import StreamWorker
+
     if stop is None:
         stop = threading.Event()
         stop_on_signals(stop)
