@@ -20,7 +20,7 @@ from confluent_kafka import Consumer, Producer
 from modstream.broker import free_ports
 from modstream.stream import headers as h
 from modstream.stream.config import GROUP_TUNING
-from tests.integration.stream_fixtures import Topics, unique, wait_for
+from tests.integration.stream_fixtures import SHORT_SESSION, Topics, unique, wait_for
 
 MAX_BATCH = 64
 
@@ -60,7 +60,7 @@ def start_workers(
         "--models-topic", models_topic, "--bootstrap-servers", topics.broker.bootstrap_servers,
         "--input-topic", topics.input, "--output-topic", topics.output, "--group", topics.group,
         "--workers", str(count), "--max-batch-records", str(MAX_BATCH),
-        "--metrics-port", str(port), *extra,
+        "--metrics-port", str(port), *SHORT_SESSION, *extra,
     ]  # fmt: skip
     with log.open("ab") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)

@@ -19,6 +19,12 @@ from modstream.settings.defaults import dead_letter_topic
 from modstream.stream.config import GROUP_TUNING
 from modstream.stream.worker import StreamWorker
 
+# A shorter group session than the 6 s modstream sets, for the tests that start and kill
+# worker processes: a SIGKILLed worker keeps its partitions until the group expires it
+# after the session timeout, and the embedded broker holds a new member's first join for
+# about half of it. The Apache Kafka harness allows sessions down to 1 s.
+SHORT_SESSION = ("--kafka-config", "session.timeout.ms=3000")
+
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"

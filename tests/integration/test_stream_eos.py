@@ -26,8 +26,8 @@ from tests.integration.answer_log import (
     stable_committed,
     wait_answered,
 )
-from tests.integration.stream_fixtures import Topics, produce, seldon
-from tests.integration.test_stream_processes import MAX_BATCH, QUICK_EXPIRY, start_stream
+from tests.integration.stream_fixtures import SHORT_SESSION, Topics, produce, seldon
+from tests.integration.test_stream_processes import MAX_BATCH, start_stream
 from tests.kafka import KafkaCluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.kafka]
@@ -68,7 +68,7 @@ def _run(cluster: KafkaCluster, model_dir: Path, tmp_path: Path, *, exactly_once
     servers = cluster.bootstrap_servers
     uncommitted = AnswerLog(servers, answer_topics, "read_uncommitted")
     log = tmp_path / "stream.log"
-    flags = [*QUICK_EXPIRY, *(["--exactly-once"] if exactly_once else [])]
+    flags = [*SHORT_SESSION, *(["--exactly-once"] if exactly_once else [])]
     seed = random.randrange(10**6)
     moments = sorted(random.Random(seed).sample(range(TOTAL // 10, TOTAL * 9 // 10), KILLS))
 

@@ -20,6 +20,7 @@ from modstream.broker import EmbeddedBroker, free_port
 from modstream.settings.defaults import READY_PATH
 from modstream.stream.config import GROUP_TUNING
 from tests.integration.stream_fixtures import (
+    SHORT_SESSION,
     Topics,
     committed,
     header_map,
@@ -33,12 +34,6 @@ from tests.integration.stream_fixtures import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MAX_BATCH = 256
-
-
-# A SIGKILLed worker keeps its partitions until the group expires it, after the session
-# timeout: the tests that kill workers shorten it from 6 s so that a restarted worker gets
-# its partitions sooner (the Apache Kafka harness allows sessions down to 1 s).
-QUICK_EXPIRY = ("--kafka-config", "session.timeout.ms=3000")
 
 
 def start_stream(
@@ -100,11 +95,11 @@ def test_sigkill_twice_then_restart_answers_every_input(
     outputs = OutputCounter(broker, topics.output)
     try:
         for killed_after in (total // 4, total // 2):
-            worker = start_stream(model_dir, topics, log, *QUICK_EXPIRY)
+            worker = start_stream(model_dir, topics, log, *SHORT_SESSION)
             assert outputs.wait(killed_after), log.read_text()[-3000:]
             worker.send_signal(signal.SIGKILL)
             assert worker.wait(30) == -signal.SIGKILL
-        worker = start_stream(model_dir, topics, log, *QUICK_EXPIRY)
+        worker = start_stream(model_dir, topics, log, *SHORT_SESSION)
         assert outputs.wait(total), log.read_text()[-3000:]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(60) == 0, log.read_text()[-3000:]
