@@ -11,11 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from modstream.broker import EmbeddedBroker
 from modstream.settings import StreamSettings
-from modstream.settings.defaults import dead_letter_topic
+from modstream.settings.defaults import READY_PATH, dead_letter_topic
 from modstream.stream.config import GROUP_TUNING
 from modstream.stream.worker import StreamWorker
 
@@ -183,3 +184,22 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0, interval: flo
 
 def header_map(message: Any) -> dict[str, str]:
     return {k: (v or b"").decode("utf-8", "replace") for k, v in message.headers() or []}
+
+
+def scrape(port: int, name: str) -> float:
+    """Sum of a metric's samples on a worker's /metrics page."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+
+def holding_partitions(port: int) -> list[bool]:
+    """Per worker (metrics on PORT + index): ready and holding at least one partition."""
+    holding = []
+    for index in (0, 1):
+        try:
+            ready = httpx.get(f"http://127.0.0.1:{port + index}{READY_PATH}", timeout=5).status_code
+            held = scrape(port + index, "modstream_stream_assigned_partitions")
+        except httpx.HTTPError:  # not listening yet
+            return [False, False]
+        holding.append(ready == 200 and held > 0)
+    return holding

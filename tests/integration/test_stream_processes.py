@@ -12,20 +12,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from confluent_kafka import Consumer
 
 from modstream.broker import EmbeddedBroker, free_port
-from modstream.settings.defaults import READY_PATH
 from modstream.stream.config import GROUP_TUNING
 from tests.integration.stream_fixtures import (
     SHORT_SESSION,
     Topics,
     committed,
     header_map,
+    holding_partitions,
     produce,
     read,
+    scrape,
     seldon,
     unique,
     wait_for,
@@ -127,7 +127,7 @@ def test_two_workers_share_the_partitions(
     try:
         # Both workers ready (warmed up, in the group) and holding partitions: no
         # rebalance is pending, so each one consumes the records of its own partitions.
-        assert wait_for(lambda: _holding_partitions(port) == [True, True], timeout=120), (
+        assert wait_for(lambda: holding_partitions(port) == [True, True], timeout=120), (
             log.read_text()
         )
         # Every partition gets inputs, so each worker has some whatever its share of the
@@ -142,7 +142,7 @@ def test_two_workers_share_the_partitions(
 
         assert wait_for(all_committed, timeout=120, interval=1.0), log.read_text()[-3000:]
         # Each worker serves its own metrics on PORT + index; together they saw every input.
-        consumed = [_scrape(port + i, "modstream_stream_consumed_records_total") for i in (0, 1)]
+        consumed = [scrape(port + i, "modstream_stream_consumed_records_total") for i in (0, 1)]
         assert all(n > 0 for n in consumed) and sum(consumed) >= total
         os.kill(supervisor.pid, signal.SIGTERM)
         assert supervisor.wait(60) == 0, log.read_text()[-3000:]
@@ -160,22 +160,3 @@ def test_two_workers_share_the_partitions(
 def _source(message: Any) -> tuple[int, int]:
     headers = header_map(message)
     return int(headers["modstream.source.partition"]), int(headers["modstream.source.offset"])
-
-
-def _scrape(port: int, name: str) -> float:
-    """Sum of a metric's samples on a worker's /metrics page."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
-
-
-def _holding_partitions(port: int) -> list[bool]:
-    """Per worker (metrics on PORT + index): ready and holding at least one partition."""
-    holding = []
-    for index in (0, 1):
-        try:
-            ready = httpx.get(f"http://127.0.0.1:{port + index}{READY_PATH}", timeout=5).status_code
-            held = _scrape(port + index, "modstream_stream_assigned_partitions")
-        except httpx.HTTPError:  # not listening yet
-            return [False, False]
-        holding.append(ready == 200 and held > 0)
-    return holding
