@@ -6,6 +6,7 @@ worker, and no password or private key shows in logs, metrics, errors or command
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
 def _worker_acls(secured: Secured, topics: StreamTopics, user: str = "worker") -> None:
     """``user`` may read the input, write the output and dead letters, join the group; the
     ``app`` principal sends requests and reads answers (a group of its own)."""
-    transactional_id = f"modstream-{topics.group}-{topics.input}-0"
+    transactional_id = f"modstream-{topics.group}-{topics.input}-{socket.gethostname()}-0"
     secured.cluster.create_acls(
         allow(user, read=[topics.input], write=[topics.output, topics.dead_letter],
               groups=[topics.group], transactional_ids=[transactional_id])

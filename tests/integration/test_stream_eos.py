@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from modstream.broker import free_ports
 from tests.integration.answer_log import (
     AnswerLog,
     Source,
@@ -26,7 +27,15 @@ from tests.integration.answer_log import (
     stable_committed,
     wait_answered,
 )
-from tests.integration.stream_fixtures import SHORT_SESSION, Topics, produce, seldon
+from tests.integration.stream_fixtures import (
+    SHORT_SESSION,
+    Topics,
+    holding_partitions,
+    produce,
+    scrape,
+    seldon,
+    wait_for,
+)
 from tests.integration.test_stream_processes import MAX_BATCH, start_stream
 from tests.kafka import KafkaCluster
 
@@ -126,3 +135,47 @@ def test_without_exactly_once_the_same_kills_commit_duplicates(
     duplicates = _duplicates(run.committed)
     assert duplicates > 0  # ...but every kill repeated answers readers cannot tell apart
     assert duplicates <= KILLS * MAX_BATCH * PARTITIONS
+
+
+def test_exactly_once_workers_on_two_hosts_share_a_group_without_fencing_each_other(
+    kafka: KafkaCluster, model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two pods of one deployment: the same command in the same group on two hosts, each
+    # host named in its transactional ids, so neither fences the other out of the group.
+    topics = Topics(kafka, partitions=4).create()
+    total = 4_000
+    port = free_ports(2)  # pod i serves its metrics on port + i
+    workers, logs = [], [tmp_path / f"pod-{i}.log" for i in (0, 1)]
+    answers = AnswerLog(kafka.bootstrap_servers, {topics.output: 4}, "read_committed")
+    try:
+        for i, log in enumerate(logs):
+            monkeypatch.setenv("MODSTREAM_INSTANCE", f"pod-{i}")
+            workers.append(start_stream(model_dir, topics, log, "--exactly-once",
+                                        "--metrics-port", str(port + i)))  # fmt: skip
+        assert wait_for(lambda: holding_partitions(port) == [True, True], timeout=120), "\n".join(
+            log.read_text()[-2000:] for log in logs
+        )
+        for partition in range(4):
+            produce(kafka, topics.input, [seldon(f"comment {partition}-{n}") for n in
+                                          range(total // 4)], partition=partition)  # fmt: skip
+        assert wait_for(lambda: answers.poll() == total or any(w.poll() is not None for w in workers),
+                        timeout=120), f"{len(answers.seen)} of {total} answered"  # fmt: skip
+        assert [w.poll() for w in workers] == [None, None], (  # neither was fenced out
+            "\n".join(log.read_text()[-2000:] for log in logs)
+        )
+        consumed = [scrape(port + i, "modstream_stream_consumed_records_total") for i in (0, 1)]
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        codes = [worker.wait(60) for worker in workers]
+        answers.drain()
+    finally:
+        answers.close()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    output = "\n".join(log.read_text() for log in logs)
+    assert codes == [0, 0], output[-3000:]
+    assert "fenced" not in output, output[-3000:]
+    assert all(n > 0 for n in consumed)  # both pods worked
+    assert set(answers.sources()) == {(p, o) for p in range(4) for o in range(total // 4)}
+    assert answers.duplicates() == 0

@@ -3,6 +3,7 @@ pass-through properties, and flags overriding the environment."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -80,12 +81,15 @@ def test_commit_settings_cannot_be_overridden() -> None:
     assert "transactional.id" not in producer_config(settings)
 
 
-def test_exactly_once_uses_a_stable_transactional_id_per_worker() -> None:
+def test_exactly_once_uses_a_stable_transactional_id_per_worker_and_host() -> None:
     settings = StreamSettings(input_topic="in", output_topic="out", exactly_once=True)
-    assert (
-        producer_config(settings, 0)["transactional.id"]
-        != producer_config(settings, 1)["transactional.id"]
-    )
+    ids = [producer_config(settings, i)["transactional.id"] for i in (0, 1, 0)]
+    # the same slot again (a restart) gets the same id; another slot its own
+    assert ids == [f"modstream-modstream-in-{socket.gethostname()}-{i}" for i in (0, 1, 0)]
+    # a worker on another host (another machine or pod) in the same group, likewise
+    elsewhere = StreamSettings(input_topic="in", output_topic="out", exactly_once=True,
+                               instance="pod-b")  # fmt: skip
+    assert producer_config(elsewhere, 0)["transactional.id"] == "modstream-modstream-in-pod-b-0"
     assert consumer_config(settings)["isolation.level"] == "read_committed"
 
 

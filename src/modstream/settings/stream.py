@@ -10,6 +10,7 @@ as a JSON object).
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from pydantic import AliasChoices, Field, field_validator
@@ -66,6 +67,8 @@ class StreamSettings(BaseSettings):
     metrics_port: int | None = None
     metrics_host: str = defaults.HOST
     exactly_once: bool = False
+    # This host's name in the exactly-once transactional ids (modstream.stream.config).
+    instance: str = Field(default_factory=socket.gethostname, min_length=1)
     # How long a missing input, output or dead-letter topic is waited for before stopping.
     topic_wait_s: float = Field(default=defaults.TOPIC_WAIT_S, gt=0)
     # Secrets may be in here: kept out of the settings' repr (logs, tracebacks).

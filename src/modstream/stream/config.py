@@ -132,8 +132,18 @@ def producer_config(settings: StreamSettings, worker_index: int = 0) -> dict[str
         **settings.client_config(),
     }
     if settings.exactly_once:
-        # One stable id per worker slot, so a restarted worker fences its predecessor.
-        config["transactional.id"] = (
-            f"modstream-{settings.group}-{settings.input_topic}-{worker_index}"
-        )
+        config["transactional.id"] = transactional_id(settings, worker_index)
     return config
+
+
+def transactional_id(settings: StreamSettings, worker_index: int = 0) -> str:
+    """The exactly-once producer's id: one per worker slot on each host (``instance``, the
+    host name unless ``MODSTREAM_INSTANCE`` says otherwise).
+
+    A worker restarted on the same host (a restarted container keeps its pod's name) gets
+    its predecessor's id and so fences it and aborts its open transaction at once; workers
+    on other hosts in the same group (other machines, other pods) have ids of their own,
+    so they never fence each other.
+    """
+    group, topic, instance = settings.group, settings.input_topic, settings.instance
+    return f"modstream-{group}-{topic}-{instance}-{worker_index}"
