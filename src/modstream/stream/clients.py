@@ -10,7 +10,12 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
-from modstream.stream.config import consumer_config, fetch_wait_ms, producer_config
+from modstream.stream.config import (
+    consumer_config,
+    fetch_wait_ms,
+    producer_config,
+    transactional_id,
+)
 from modstream.stream.refusals import Refusals
 from modstream.stream.sizes import SizeCap
 
@@ -43,9 +48,8 @@ class ClientFactory:
         self.index = index
         self.errors = errors
         names = {"group": settings.group}
-        transactional_id = producer_config(settings, index).get("transactional.id")
-        if transactional_id:
-            names["transactional id"] = str(transactional_id)
+        if settings.exactly_once:
+            names["transactional id"] = transactional_id(settings, index)
         # Errors no retry fixes (a refused login, an ACL), reported by any of the clients.
         self.refusals = Refusals(names)
         # What the broker's size refusals taught: the largest record to send.
