@@ -90,6 +90,13 @@ class NotAuthorized(ModstreamError):
     reason = "NOT_AUTHORIZED"
 
 
+class Fenced(ModstreamError):
+    """Another producer took this worker's transactional id: this one may no longer write."""
+
+    status = 409
+    reason = "FENCED"
+
+
 class TopicMissing(NotFound):
     """A topic the worker reads or writes does not exist (and the broker does not create it)."""
 

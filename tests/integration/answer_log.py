@@ -4,7 +4,8 @@
 a group) at one isolation level and counts answers per source input, from the
 ``modstream.source.*`` headers. ``kill_with_answers_in_flight`` SIGKILLs a worker at a
 moment when the broker holds answers to inputs the worker has not committed yet: the
-worst moment for duplicates, since those inputs will be processed again.
+worst moment for duplicates, since those inputs will be processed again;
+``freeze_with_answers_in_flight`` stops it there and leaves it frozen.
 """
 
 from __future__ import annotations
@@ -95,14 +96,14 @@ def _reached(position: int, low: int, high: int) -> bool:
     return high <= low or position >= high
 
 
-def kill_with_answers_in_flight(
+def freeze_with_answers_in_flight(
     worker: subprocess.Popen[bytes],
     uncommitted: AnswerLog,
     committed: Callable[[], dict[int, int]],
     timeout: float = 120.0,
 ) -> None:
-    """Freeze the worker (SIGSTOP) until the broker holds an answer to an input beyond the
-    group's committed offset, then SIGKILL it. ``uncommitted`` must read
+    """Freeze the worker (SIGSTOP) at a moment the broker holds an answer to an input
+    beyond the group's committed offset, and leave it frozen. ``uncommitted`` must read
     ``read_uncommitted`` so it sees answers of an open transaction too."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,12 +111,22 @@ def kill_with_answers_in_flight(
         uncommitted.drain()
         offsets = committed()
         if any(offset >= offsets.get(p, 0) for p, offset in uncommitted.sources()):
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(30)
             return
         worker.send_signal(signal.SIGCONT)
         time.sleep(0.02)
-    raise AssertionError("the worker never had answers in flight to kill it with")
+    raise AssertionError("the worker never had answers in flight to freeze it with")
+
+
+def kill_with_answers_in_flight(
+    worker: subprocess.Popen[bytes],
+    uncommitted: AnswerLog,
+    committed: Callable[[], dict[int, int]],
+    timeout: float = 120.0,
+) -> None:
+    """SIGKILL the worker at a moment the broker holds answers it has not committed."""
+    freeze_with_answers_in_flight(worker, uncommitted, committed, timeout)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(30)
 
 
 def stable_committed(servers: str, group: str, topic: str, partitions: int) -> dict[int, int]:

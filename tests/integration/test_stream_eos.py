@@ -9,7 +9,9 @@ a ``read_committed`` reader sees every input answered exactly once, while a
 ``--exactly-once`` the duplicates are committed.
 
 And on one node: exactly-once workers of two hosts (two pods) in one group, each host
-named in its transactional ids, work side by side without fencing each other.
+named in its transactional ids, work side by side without fencing each other; a worker
+frozen mid-transaction while another took its transactional id is fenced, and when it
+wakes it commits nothing and stops with one line naming the id.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from modstream.broker import free_ports
 from tests.integration.answer_log import (
     AnswerLog,
     Source,
+    freeze_with_answers_in_flight,
     kill_with_answers_in_flight,
     stable_committed,
     wait_answered,
@@ -181,4 +184,66 @@ def test_exactly_once_workers_on_two_hosts_share_a_group_without_fencing_each_ot
     assert "fenced" not in output, output[-3000:]
     assert all(n > 0 for n in consumed)  # both pods worked
     assert set(answers.sources()) == {(p, o) for p in range(4) for o in range(total // 4)}
+    assert answers.duplicates() == 0
+
+
+def test_a_frozen_exactly_once_worker_whose_id_was_taken_stops_when_it_wakes(
+    kafka: KafkaCluster, model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker frozen with a transaction open (a long pause, a stopped container) while
+    # another starts with its transactional id: a restart of it on the same host, or a
+    # second command there with the same MODSTREAM_INSTANCE. The newer one fences it (the
+    # broker aborts the open transaction) and answers its inputs; the frozen one, once it
+    # wakes, must commit nothing and stop with one line instead of a traceback.
+    monkeypatch.setenv("MODSTREAM_INSTANCE", "host-a")
+    topics = Topics(kafka, partitions=2).create()
+    servers = kafka.bootstrap_servers
+    first, later = 3_000, 1_000
+    for partition in range(2):
+        produce(kafka, topics.input, [seldon(f"comment {partition}-{n}") for n in
+                                      range(first // 2)], partition=partition)  # fmt: skip
+    uncommitted = AnswerLog(servers, {topics.output: 2}, "read_uncommitted")
+    answers = AnswerLog(servers, {topics.output: 2}, "read_committed")
+    logs = [tmp_path / "frozen.log", tmp_path / "successor.log"]
+    flags = ("--exactly-once", *SHORT_SESSION)
+    workers = []
+
+    def committed() -> dict[int, int]:
+        return stable_committed(servers, topics.group, topics.input, 2)
+
+    try:
+        workers.append(start_stream(model_dir, topics, logs[0], *flags))
+        wait_answered(uncommitted, 300, workers[0], logs[0])
+        freeze_with_answers_in_flight(workers[0], uncommitted, committed)
+        workers.append(start_stream(model_dir, topics, logs[1], *flags))
+        wait_answered(answers, first, workers[1], logs[1])  # the successor took over
+        workers[0].send_signal(signal.SIGCONT)
+        # More inputs: should the frozen transaction have committed after all, the woken
+        # worker rejoins the group, is given one of them and is fenced writing its answer.
+        for partition in range(2):
+            produce(kafka, topics.input, [seldon(f"later {partition}-{n}") for n in
+                                          range(later // 2)], partition=partition)  # fmt: skip
+        woken = workers[0].wait(60)
+        wait_answered(answers, first + later, workers[1], logs[1])
+        workers[1].send_signal(signal.SIGTERM)
+        assert workers[1].wait(60) == 0, logs[1].read_text()[-3000:]
+        answers.drain()
+    finally:
+        uncommitted.close()
+        answers.close()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGCONT)
+                worker.kill()
+    output = logs[0].read_text()
+    assert woken == 2, output[-3000:]  # stopped on an error no restart fixes
+    assert "Traceback" not in output, output[-3000:]
+    errors = [line for line in output.splitlines() if line.startswith("modstream stream: error")]
+    taken = f"modstream-{topics.group}-{topics.input}-host-a-0"
+    assert len(errors) == 1, output[-3000:]
+    assert f"fenced: another worker started with transactional id {taken!r}" in errors[0]
+    assert "MODSTREAM_INSTANCE" in errors[0]
+    # Read committed: every input answered once, by the successor or before the freeze.
+    inputs = {(p, o) for p in range(2) for o in range((first + later) // 2)}
+    assert set(answers.sources()) == inputs
     assert answers.duplicates() == 0

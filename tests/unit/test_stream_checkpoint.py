@@ -263,6 +263,37 @@ def test_a_fatal_transaction_error_makes_the_producer_unusable() -> None:
     assert failure.value.producer_unusable
 
 
+def test_a_fatal_error_raised_while_flushing_makes_the_producer_unusable() -> None:
+    # confluent-kafka raises a fenced producer's error from flush(), as a SystemError
+    # caused by it when a delivery callback runs in the same call.
+    clients = Clients()
+    fenced = kafka_exception(KafkaError._FENCED, fatal=True)
+    system_error = SystemError("<function _on_delivery> returned a result with an exception set")
+    system_error.__cause__ = fenced
+    clients.producer.flush.side_effect = system_error
+    checkpoint = clients.checkpoint(exactly_once=True)
+    answer_batch(checkpoint, BATCH)
+    with pytest.raises(ProducerFailed, match="the producer failed: injected") as failure:
+        checkpoint.flush()
+    assert failure.value.producer_unusable
+    assert [e.code() for e in checkpoint.client_errors] == [KafkaError._FENCED]  # the worker's
+    clients.producer.commit_transaction.assert_not_called()
+
+
+def test_a_system_error_without_its_cause_from_flush_still_fails_the_batch() -> None:
+    # The other form confluent-kafka gives a fatal error: "returned NULL without setting an
+    # exception". The producer is replaced; the transaction's abort names the error.
+    clients = Clients()
+    clients.producer.flush.side_effect = SystemError("returned NULL without setting an exception")
+    checkpoint = clients.checkpoint()
+    answer_batch(checkpoint, BATCH[:1])
+    with pytest.raises(ProducerFailed, match="returned NULL") as failure:
+        checkpoint.flush()
+    assert failure.value.producer_unusable
+    assert checkpoint.client_errors == []
+    clients.consumer.commit.assert_not_called()
+
+
 def test_a_transaction_that_cannot_begin_makes_the_producer_unusable() -> None:
     clients = Clients()
     clients.producer.begin_transaction.side_effect = kafka_exception(KafkaError._STATE)

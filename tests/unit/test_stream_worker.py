@@ -14,6 +14,7 @@ from confluent_kafka import KafkaError, Message, Producer, TopicPartition
 from prometheus_client import REGISTRY
 
 from modstream.dataplane import DataPlane
+from modstream.errors import Fenced
 from modstream.model import TextModel
 from modstream.settings import StreamSettings
 from modstream.stream import headers as h
@@ -38,10 +39,17 @@ def clients() -> Clients:
     return Clients()
 
 
-@pytest.fixture
-def worker(model: TextModel, clients: Clients) -> Iterator[StreamWorker]:
+@pytest.fixture(params=[False], ids=["at-least-once"])
+def worker(
+    request: pytest.FixtureRequest, model: TextModel, clients: Clients
+) -> Iterator[StreamWorker]:
     settings = StreamSettings(
-        input_topic=IN, output_topic=OUT, delivery_timeout_s=0.001, max_wait_ms=0
+        input_topic=IN,
+        output_topic=OUT,
+        delivery_timeout_s=0.001,
+        max_wait_ms=0,
+        exactly_once=request.param,
+        instance="host-a",
     )
     replacement = mock.create_autospec(Producer, instance=True, spec_set=True)
     with (
@@ -113,6 +121,25 @@ def test_undelivered_outputs_rewind_the_batch_and_replace_the_producer(
     assert worker.producer is not clients.producer
     [seek] = clients.consumer.seek.call_args_list
     assert seek.args[0].offset == 5
+
+
+@pytest.mark.parametrize("worker", [True], ids=["exactly-once"], indirect=True)
+def test_a_fenced_producer_stops_the_worker_with_one_error_instead_of_replacing_it(
+    worker: StreamWorker, clients: Clients
+) -> None:
+    # Fenced while flushing, as confluent-kafka reports it (a SystemError caused by the
+    # fatal error); aborting the transaction then raises the fatal error again.
+    fenced = kafka_exception(KafkaError._FENCED, fatal=True)
+    flushed = SystemError("<method 'flush'> returned a result with an exception set")
+    flushed.__cause__ = fenced
+    clients.producer.flush.side_effect = flushed
+    clients.producer.abort_transaction.side_effect = fenced
+    feed(clients, [record(5, seldon("a")), record(6, seldon("b"))])
+    with pytest.raises(Fenced, match="transactional id 'modstream-modstream-comments-host-a-0'"):
+        worker.step()
+    assert worker.producer is clients.producer  # a new one would fence its successor
+    clients.producer.commit_transaction.assert_not_called()
+    clients.producer.send_offsets_to_transaction.assert_not_called()
 
 
 def test_readiness_follows_warm_up_group_membership_and_stop(

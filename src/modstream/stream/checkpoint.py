@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from modstream.errors import ModstreamError, RecordTooLarge
 from modstream.stream import headers as h
-from modstream.stream.clients import describe, kafka_error, too_large
+from modstream.stream.clients import client_failure, describe, kafka_error, too_large
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Checkpoint:
         self._reported = 0
         self._failures: list[tuple[KafkaError, Message]] = []
         self._refused: list[tuple[KafkaError, str]] = []  # produce() calls that raised
+        self._raised: list[KafkaError] = []  # the other client calls that raised
         self._in_transaction = False
 
     @property
@@ -108,6 +110,18 @@ class Checkpoint:
         return self._refused + reports
 
     @property
+    def client_errors(self) -> list[KafkaError]:
+        """What the batch's other client calls raised: the transaction's, flushes, commits
+        (a fenced producer is known from these)."""
+        return list(self._raised)
+
+    def _note(self, exc: KafkaException) -> KafkaException:
+        error = kafka_error(exc)
+        if error is not None:
+            self._raised.append(error)
+        return exc
+
+    @property
     def offsets(self) -> dict[Partition, int]:
         """What ``commit`` commits: the next offset to read, per partition."""
         return dict(self._next)
@@ -118,6 +132,7 @@ class Checkpoint:
             try:
                 self.producer.begin_transaction()
             except KafkaException as exc:
+                self._note(exc)
                 raise ProducerFailed(f"cannot begin a transaction: {describe(exc)}") from exc
             self._in_transaction = True
 
@@ -140,7 +155,7 @@ class Checkpoint:
             except BufferError as exc:
                 if time.monotonic() >= deadline:
                     raise DeliveryFailed(f"the producer's queue stayed full: {exc}") from exc
-                self.producer.poll(_QUEUE_FULL_WAIT_S)
+                self._serve(self.producer.poll, _QUEUE_FULL_WAIT_S)
             except KafkaException as exc:
                 if too_large(exc):
                     size = len(key or b"") + len(value or b"")
@@ -170,7 +185,7 @@ class Checkpoint:
         deadline = time.monotonic() + self.delivery_timeout
         while True:
             left = max(0.0, deadline - time.monotonic())
-            remaining = self.producer.flush(min(_FLUSH_SLICE_S, left))
+            remaining = self._serve(self.producer.flush, min(_FLUSH_SLICE_S, left))
             if remaining == 0:
                 return
             if time.monotonic() >= deadline:
@@ -178,6 +193,19 @@ class Checkpoint:
                     f"{remaining} record(s) not acknowledged within {self.delivery_timeout:g}s"
                 )
             log.warning("waiting for the broker to acknowledge %d record(s)", remaining)
+
+    def _serve(self, call: Callable[[float], int], timeout: float) -> int:
+        """``flush`` or ``poll`` the producer; ``ProducerFailed`` on its fatal error."""
+        try:
+            return call(timeout)
+        except (KafkaException, SystemError) as exc:
+            # A SystemError too: what confluent-kafka raises when a delivery callback runs
+            # in the call that raises the fatal error (with it as the cause, or without it).
+            failure = client_failure(exc)
+            if failure is not None:
+                self._note(failure)
+            what = describe(failure) if failure is not None else str(exc)
+            raise ProducerFailed(f"the producer failed: {what}") from exc
 
     def verify(self) -> None:
         """``DeliveryFailed`` unless every output has a delivery report without error."""
@@ -206,6 +234,7 @@ class Checkpoint:
         try:
             results = self.consumer.commit(offsets=offsets, asynchronous=False)
         except KafkaException as exc:
+            self._note(exc)
             raise CommitFailed(f"committing offsets failed: {describe(exc)}") from exc
         for tp in results or []:
             if tp.error is not None:
@@ -217,7 +246,7 @@ class Checkpoint:
             self.producer.send_offsets_to_transaction(offsets, metadata, self.delivery_timeout)
             self.producer.commit_transaction(self.delivery_timeout)
         except KafkaException as exc:
-            error = kafka_error(exc)
+            error = kafka_error(self._note(exc))
             failure = ProducerFailed if error is not None and error.fatal() else CommitFailed
             raise failure(f"committing the transaction failed: {describe(exc)}") from exc
         self._in_transaction = False
@@ -234,6 +263,7 @@ class Checkpoint:
             try:
                 self.producer.abort_transaction(self.delivery_timeout)
             except KafkaException as exc:
+                self._note(exc)
                 log.warning("aborting the transaction failed: %s", describe(exc))
                 producer_usable = False
             self._in_transaction = False

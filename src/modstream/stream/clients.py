@@ -86,6 +86,17 @@ def kafka_error(exc: KafkaException) -> KafkaError | None:
     return error if isinstance(error, KafkaError) else None
 
 
+def client_failure(exc: BaseException) -> KafkaException | None:
+    """The client error ``exc`` is, or carries. confluent-kafka raises a producer's fatal
+    error (fenced, for one) from the call that serves its callbacks, ``flush`` or ``poll``;
+    when a delivery callback runs in the same call, Python reports a ``SystemError``
+    instead, caused by that error (or not even that)."""
+    if isinstance(exc, KafkaException):
+        return exc
+    cause = exc.__cause__
+    return cause if isinstance(cause, KafkaException) else None
+
+
 def describe(exc: KafkaException) -> str:
     error = kafka_error(exc)
     return error.str() if error is not None else str(exc)
@@ -100,4 +111,7 @@ def too_large(exc: KafkaException) -> bool:
 def discard(producer: Producer) -> None:
     """Drop a producer's queued records: they belong to a rewound batch, produced again later."""
     producer.purge()
-    producer.flush(0)
+    try:
+        producer.flush(0)
+    except (KafkaException, SystemError) as exc:  # its fatal error (see client_failure)
+        log.info("a dropped producer's fatal error: %s", exc)

@@ -1,4 +1,5 @@
-"""Kafka errors no retry can fix: a refused login, a missing ACL, a topic that does not exist.
+"""Kafka errors no retry can fix: a refused login, a missing ACL, a topic that does not exist,
+a transactional id another worker took.
 
 librdkafka retries everything. A wrong password, an untrusted certificate or an ACL that
 does not allow a topic is reported through ``error_cb`` or a record's error, again and
@@ -19,7 +20,13 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
-from modstream.errors import AuthenticationFailed, ModstreamError, NotAuthorized, TopicMissing
+from modstream.errors import (
+    AuthenticationFailed,
+    Fenced,
+    ModstreamError,
+    NotAuthorized,
+    TopicMissing,
+)
 
 # A login the cluster refused: SASL credentials or mechanism, or TLS (an untrusted
 # certificate, a failed handshake).
@@ -31,6 +38,8 @@ _ACL = {
     KafkaError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
     KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
 }
+# A newer producer with the same transactional id started: this one is fenced for good.
+_FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED}
 MISSING_TOPIC = frozenset({KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC})
 
 
@@ -52,6 +61,14 @@ def refusal(
         return AuthenticationFailed(
             f"the Kafka cluster refused the login: {error.str()} (check security.protocol, "
             "sasl.mechanism, sasl.username and the password, and the CA certificate)"
+        )
+    if code in _FENCED:
+        taken = (names or {}).get("transactional id", "this worker's transactional id")
+        return Fenced(
+            f"fenced: another worker started with transactional id {taken!r} (the same group, "
+            "input topic, instance and worker index), so this one stops; the broker aborted "
+            "its open transaction and the other worker answers those inputs. If the other is "
+            "not this worker restarted, give each host its own MODSTREAM_INSTANCE"
         )
     kind = _ACL.get(code)
     if kind is None:
@@ -156,6 +173,13 @@ class Guard:
                 raise found
             if error.code() in MISSING_TOPIC:
                 raise topic_missing(topic, self.topics.limit)
+
+    def refused(self, errors: Iterable[KafkaError]) -> None:
+        """Raise the first of ``errors`` no retry fixes (a fenced producer, an ACL)."""
+        for error in errors:
+            found = refusal(error, names=self.refusals.names)
+            if found is not None:
+                raise found
 
     def check(self) -> None:
         """Raise what stops the worker, if anything does."""

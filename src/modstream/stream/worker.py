@@ -143,7 +143,10 @@ class StreamWorker:
             self.consumer.close()
             self.consumer = None
         if self.producer is not None:
-            self.producer.flush(5.0)
+            try:
+                self.producer.flush(5.0)
+            except (KafkaException, SystemError) as exc:  # its fatal error (see client_failure)
+                log.info("worker %d: the producer was not flushed: %s", self.index, exc)
         log.info("worker %d stopped", self.index)
 
     def _init_transactions(self) -> None:
@@ -331,9 +334,11 @@ class StreamWorker:
     def _recover(self, checkpoint: Checkpoint, exc: BatchNotCommitted, size: int) -> None:
         """Rewind a batch that was not committed; replace the producer only if it is broken."""
         metrics.FAILURES.labels(exc.reason).inc()
-        log.warning("batch of %d not committed, it will be retried: %s", size, exc)
         producer_usable = checkpoint.rewind()
-        self.guard.failed_writes(checkpoint.failed_writes)  # an ACL or a missing topic stops
+        # What no retry fixes stops the worker: an ACL, a missing topic, a fenced producer.
+        self.guard.failed_writes(checkpoint.failed_writes)
+        self.guard.refused(checkpoint.client_errors)
+        log.warning("batch of %d not committed, it will be retried: %s", size, exc)
         # Refused for size: the retry's producer is capped, its oversized answers dead-lettered.
         self.clients.size_cap.learn(checkpoint.undelivered)
         if exc.producer_unusable or not producer_usable:
