@@ -4,6 +4,7 @@ keys and headers, ordering within a partition, and the console tools."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from modstream.model import TextModel
 from modstream.registry.table import TableFollower, append
 from modstream.stream.config import LONG_FETCH_WAIT_MS
 from modstream.stream.metrics import STAGES
-from tests.integration.conftest import APACHE_KAFKA
+from tests.integration.conftest import APACHE_KAFKA, EMBEDDED
 from tests.integration.stream_fixtures import (
     Topics,
     committed,
@@ -191,12 +192,22 @@ def test_console_producer_and_consumer(broker: EmbeddedBroker, topics: Topics) -
     assert all(v["data"]["names"] == ["t:0", "t:1"] for v in cli_rows)
 
 
-def test_exactly_once_mode_runs_and_answers(broker: EmbeddedBroker, dataplane: DataPlane) -> None:
+def test_exactly_once_mode_runs_and_answers(
+    broker: EmbeddedBroker, broker_kind: str, dataplane: DataPlane, caplog: pytest.LogCaptureFixture
+) -> None:
     # The embedded broker cannot prove exactly-once (it shows aborted records to
-    # read_committed consumers); this checks the transactional path works end to end.
+    # read_committed consumers), and the worker says so; this checks the transactional
+    # path works end to end (test_stream_eos proves it on Apache Kafka).
     eos = Topics(broker, partitions=1).create()
-    with running_worker(eos.settings(exactly_once=True), dataplane):
+    with (
+        caplog.at_level(logging.WARNING, logger="modstream.stream.clients"),
+        running_worker(eos.settings(exactly_once=True), dataplane),
+    ):
         produce(broker, eos.input, [seldon(f"text {i}") for i in range(20)], key=b"eos")
         outputs = _answers(broker, eos.output, b"eos", 20)
     assert len(outputs) >= 20
     assert committed(broker, eos.group, eos.input, 1)[0] == 20
+    warned = [
+        r.getMessage() for r in caplog.records if "--exactly-once on the embedded" in r.getMessage()
+    ]
+    assert len(warned) == (1 if broker_kind == EMBEDDED else 0), warned

@@ -11,6 +11,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
 from modstream.stream.config import (
+    EMBEDDED_CLUSTER_ID,
     consumer_config,
     fetch_wait_ms,
     producer_config,
@@ -58,11 +59,18 @@ class ClientFactory:
         self.fetch_wait: int | None = None
 
     def fit_to_broker(self, cluster_id: object) -> None:
-        """Let the consumers made from now on wait as long as this broker allows."""
+        """Let the consumers made from now on wait as long as this broker allows; warn that
+        exactly-once does not hold on the embedded broker."""
         self.fetch_wait = fetch_wait_ms(cluster_id, self.settings.client_config())
-        if self.fetch_wait is not None and self.index == 0:
+        if self.index != 0:
+            return
+        if self.fetch_wait is not None:
             log.info("the broker answers fetches as records arrive: an idle fetch waits "
                      "up to %d ms", self.fetch_wait)  # fmt: skip
+        if self.settings.exactly_once and cluster_id == EMBEDDED_CLUSTER_ID:
+            log.warning("--exactly-once on the embedded broker: its read_committed readers "
+                        "also see the records of aborted transactions, so an answer can be "
+                        "read twice; exactly-once holds on Apache Kafka")  # fmt: skip
 
     def consumer(self) -> Consumer:
         hooks: dict[str, Any] = {"error_cb": self._on_client_error}
