@@ -93,6 +93,17 @@ def test_exactly_once_uses_a_stable_transactional_id_per_worker_and_host() -> No
     assert consumer_config(settings)["isolation.level"] == "read_committed"
 
 
+def test_a_static_membership_id_is_kept_for_one_worker_and_suffixed_per_worker_of_several() -> None:
+    static = {"group.instance.id": "pod-0"}
+    one = StreamSettings(input_topic="in", output_topic="out", kafka_config=static)
+    assert consumer_config(one, worker_index=0)["group.instance.id"] == "pod-0"
+    two = StreamSettings(input_topic="in", output_topic="out", kafka_config=static, workers=2)
+    ids = [consumer_config(two, worker_index=i)["group.instance.id"] for i in (0, 1)]
+    assert ids == ["pod-0-0", "pod-0-1"]  # two consumers with one id would fence each other
+    unset = StreamSettings(input_topic="in", output_topic="out", workers=2)
+    assert "group.instance.id" not in consumer_config(unset, worker_index=1)
+
+
 def test_fetches_wait_long_only_where_the_broker_answers_them_as_records_arrive() -> None:
     settings = StreamSettings(input_topic="in", output_topic="out")
     assert consumer_config(settings)["fetch.wait.max.ms"] == 5  # before the broker is known

@@ -28,8 +28,9 @@ Records that cannot be answered go to the dead-letter topic (default
 only after every output of a batch is acknowledged (at-least-once). With --metrics-port,
 worker i serves {defaults.METRICS_PATH} and {defaults.READY_PATH} (200 once it is warmed up and in its
 group) on PORT+i. A refused login or ACL, a topic still missing after --topic-wait-s, or
-(with --exactly-once) another worker taking this one's transactional id stops the worker
-with one line and exit code 2 (also when it happens after start-up).
+another worker taking this one's transactional id (--exactly-once) or group.instance.id
+stops the worker with one line and exit code 2 (also when it happens after start-up).
+With --workers N and a group.instance.id, worker i uses ID-i.
 The environment may set every option: MODSTREAM_MODEL,
 MODSTREAM_BOOTSTRAP_SERVERS (or KAFKA_BROKER), KAFKA_INPUT_TOPIC, KAFKA_OUTPUT_TOPIC,
 KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_* and MODSTREAM_KAFKA_CONFIG (a JSON object).

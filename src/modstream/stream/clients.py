@@ -14,6 +14,7 @@ from modstream.stream.config import (
     EMBEDDED_CLUSTER_ID,
     consumer_config,
     fetch_wait_ms,
+    group_instance_id,
     producer_config,
     transactional_id,
 )
@@ -51,6 +52,9 @@ class ClientFactory:
         names = {"group": settings.group}
         if settings.exactly_once:
             names["transactional id"] = transactional_id(settings, index)
+        instance_id = group_instance_id(settings, index)
+        if instance_id is not None:
+            names["group.instance.id"] = instance_id
         # Errors no retry fixes (a refused login, an ACL), reported by any of the clients.
         self.refusals = Refusals(names)
         # What the broker's size refusals taught: the largest record to send.
@@ -76,7 +80,8 @@ class ClientFactory:
         hooks: dict[str, Any] = {"error_cb": self._on_client_error}
         if self.settings.metrics_port is not None:
             hooks.update({"stats_cb": metrics.on_stats, "statistics.interval.ms": 5000})
-        return Consumer({**consumer_config(self.settings, self.fetch_wait), **hooks})
+        config = consumer_config(self.settings, self.fetch_wait, self.index)
+        return Consumer({**config, **hooks})
 
     def producer(self) -> Producer:
         config = {**producer_config(self.settings, self.index), **self.size_cap.overrides()}

@@ -103,12 +103,15 @@ def fetch_wait_ms(cluster_id: object, client_config: Mapping[str, str]) -> int |
 
 
 def consumer_config(
-    settings: StreamSettings, fetch_wait: int | None = None
+    settings: StreamSettings, fetch_wait: int | None = None, worker_index: int = 0
 ) -> dict[str, str | int]:
     """The worker's consumer; ``fetch_wait`` (see ``fetch_wait_ms``) replaces the default wait."""
     config: dict[str, str | int] = {**CONSUMER_DEFAULTS, **settings.client_config()}
     if fetch_wait is not None:
         config["fetch.wait.max.ms"] = fetch_wait
+    instance_id = group_instance_id(settings, worker_index)
+    if instance_id is not None:
+        config["group.instance.id"] = instance_id
     config.update(
         {
             "group.id": settings.group,
@@ -134,6 +137,16 @@ def producer_config(settings: StreamSettings, worker_index: int = 0) -> dict[str
     if settings.exactly_once:
         config["transactional.id"] = transactional_id(settings, worker_index)
     return config
+
+
+def group_instance_id(settings: StreamSettings, worker_index: int = 0) -> str | None:
+    """The consumer's static group membership id, if one is configured: as given for one
+    worker; with ``--workers N``, suffixed ``-<index>`` so the worker processes of one
+    command do not fence each other (two consumers with one id cannot both be members)."""
+    configured = settings.client_config().get("group.instance.id")
+    if configured is None or settings.workers <= 1:
+        return configured
+    return f"{configured}-{worker_index}"
 
 
 def transactional_id(settings: StreamSettings, worker_index: int = 0) -> str:

@@ -1,5 +1,5 @@
 """Kafka errors no retry can fix: a refused login, a missing ACL, a topic that does not exist,
-a transactional id another worker took.
+a transactional id or static group membership id another worker took.
 
 librdkafka retries everything. A wrong password, an untrusted certificate or an ACL that
 does not allow a topic is reported through ``error_cb`` or a record's error, again and
@@ -70,6 +70,8 @@ def refusal(
             "its open transaction and the other worker answers those inputs. If the other is "
             "not this worker restarted, give each host its own MODSTREAM_INSTANCE"
         )
+    if code == KafkaError.FENCED_INSTANCE_ID:
+        return instance_fenced(names)
     kind = _ACL.get(code)
     if kind is None:
         return None
@@ -79,6 +81,17 @@ def refusal(
     return NotAuthorized(
         f"not authorized to {verb} {what}: {error.name()} (the cluster's ACLs do not "
         "allow this principal)"
+    )
+
+
+def instance_fenced(names: Mapping[str, str] | None) -> Fenced:
+    """Another consumer joined the group with this one's ``group.instance.id``."""
+    names = names or {}
+    taken = names.get("group.instance.id", "this worker's group.instance.id")
+    return Fenced(
+        f"fenced: another consumer joined group {names.get('group', '?')!r} with "
+        f"group.instance.id {taken!r}, so this one stops; the other reads its partitions. "
+        "If the other is not this worker restarted, give each worker its own group.instance.id"
     )
 
 
@@ -158,6 +171,9 @@ class Guard:
     def record_error(self, error: KafkaError, topic: str) -> None:
         """A consumed record's error: raise a refusal, note a missing topic."""
         found = refusal(error, action="read", names={**self.refusals.names, "topic": topic})
+        if found is None and error.code() == KafkaError._FATAL:
+            # A consumer's one fatal error: another took its static membership id.
+            found = instance_fenced(self.refusals.names)
         if found is not None:
             raise found
         if error.code() in MISSING_TOPIC:
