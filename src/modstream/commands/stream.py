@@ -93,7 +93,8 @@ def register(sub: Any) -> None:
         "--exactly-once",
         action="store_true",
         default=None,
-        help="use Kafka transactions (needs a real Kafka cluster)",
+        help="use Kafka transactions (needs a real Kafka cluster); each worker's transactional "
+        "id names this host, MODSTREAM_INSTANCE to name it otherwise",
     )
     add(
         "--topic-wait-s",
