@@ -1,24 +1,30 @@
 """Faults only a real broker shows, on Apache Kafka with topic auto-creation off: an answer
 larger than the output topic takes goes to the dead-letter topic (at-least-once and
 exactly-once), partitions added to the input topic while the worker runs are read with
-no loss, and a missing topic stops the worker with an error that names it."""
+no loss, and a missing topic stops the worker with an error that names it. And on a node
+left at Kafka's default transaction-log settings, which need three brokers, an
+exactly-once worker says why it cannot start instead of only timing out."""
 
 from __future__ import annotations
 
 import json
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from confluent_kafka import Consumer
 from confluent_kafka.admin import NewPartitions
 
+from modstream.broker import free_port
 from modstream.dataplane import DataPlane
 from modstream.errors import TopicMissing
 from modstream.model import TextModel
 from modstream.settings import StreamSettings
+from modstream.settings.defaults import READY_PATH
 from modstream.stream.config import GROUP_TUNING
 from tests.integration.security_fixtures import lines, run, worker_thread
 from tests.integration.stream_fixtures import (
@@ -32,6 +38,7 @@ from tests.integration.stream_fixtures import (
     unique,
     wait_for,
 )
+from tests.integration.test_stream_processes import start_stream
 from tests.kafka import KafkaCluster
 from tests.kafka.fixtures import running
 
@@ -153,3 +160,34 @@ def test_a_missing_input_topic_stops_the_command_with_one_line(
         f"modstream stream: error: topic {topics.input!r} does not exist (waited 3s): create "
         "it, or let the cluster create topics (auto.create.topics.enable)"
     )
+
+
+def test_exactly_once_on_a_cluster_too_small_for_its_transaction_log_says_why_it_waits(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    # Kafka's defaults replicate the transaction log 3 times; a one-node cluster left at
+    # them never creates it, and librdkafka only reports "Timed out" on every attempt.
+    defaults = {"transaction.state.log.replication.factor": "3",
+                "transaction.state.log.min.isr": "2"}  # fmt: skip
+    log = tmp_path / "worker.log"
+    port = free_port()
+    with running(KafkaCluster(1, workdir=tmp_path / "kafka", config=defaults)) as cluster:
+        topics = Topics(cluster, partitions=1).create()
+        worker = start_stream(model_dir, topics, log, "--exactly-once", "--metrics-port", str(port))
+        try:
+            said = wait_for(lambda: "transactions cannot start" in log.read_text(), timeout=90)
+            ready = httpx.get(f"http://127.0.0.1:{port}{READY_PATH}", timeout=10).status_code
+            worker.send_signal(signal.SIGTERM)
+            code = worker.wait(60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+    output = log.read_text()
+    assert said, output[-3000:]
+    assert (
+        "cannot initialise transactions yet: the cluster has 1 broker(s) up and creates its "
+        "transaction log (__transaction_state) with transaction.state.log.replication.factor=3"
+    ) in output
+    assert ready == 503  # it waits, not ready, and says why
+    assert code == 0 and "Traceback" not in output
+    assert "dead letters:" not in output  # stopped while waiting: never announced as started

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
@@ -22,6 +24,9 @@ from modstream.stream.refusals import Refusals
 from modstream.stream.sizes import SizeCap
 
 log = logging.getLogger(__name__)
+
+_TRANSACTION_LOG = "__transaction_state"
+_TRANSACTION_LOG_FACTOR = "transaction.state.log.replication.factor"
 
 
 class RateLimitedLog:
@@ -128,3 +133,30 @@ def discard(producer: Producer) -> None:
         producer.flush(0)
     except (KafkaException, SystemError) as exc:  # its fatal error (see client_failure)
         log.info("a dropped producer's fatal error: %s", exc)
+
+
+def transaction_log_shortfall(client_config: Mapping[str, str], timeout: float = 5.0) -> str | None:
+    """Why transactions cannot start, when the cluster shows it: it has not created its
+    transaction log and has fewer brokers up than that log's replication factor (Kafka's
+    default wants 3), which librdkafka reports only as timeouts. ``None`` when that is not
+    so, or cannot be told (the cluster not answering, an ACL on its configuration)."""
+    admin = AdminClient({**client_config, "log_level": 0})
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+        if _TRANSACTION_LOG in metadata.topics or not metadata.brokers:
+            return None
+        resource = ConfigResource(ResourceType.BROKER, str(min(metadata.brokers)))
+        [future] = admin.describe_configs([resource]).values()
+        factor = int(future.result(timeout)[_TRANSACTION_LOG_FACTOR].value)
+    except Exception:  # cannot tell: the caller reports the client's own error
+        return None
+    brokers = len(metadata.brokers)
+    if factor <= brokers:
+        return None
+    return (
+        f"the cluster has {brokers} broker(s) up and creates its transaction log "
+        f"({_TRANSACTION_LOG}) with {_TRANSACTION_LOG_FACTOR}={factor}, so transactions cannot "
+        f"start until {factor} brokers are up; on a smaller cluster set "
+        f"{_TRANSACTION_LOG_FACTOR} and transaction.state.log.min.isr on the brokers to at "
+        "most its broker count"
+    )

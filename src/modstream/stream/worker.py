@@ -25,7 +25,14 @@ from modstream.settings import StreamSettings
 from modstream.stream import headers as h
 from modstream.stream import metrics
 from modstream.stream.checkpoint import BatchNotCommitted, Checkpoint
-from modstream.stream.clients import ClientFactory, RateLimitedLog, discard, kafka_error
+from modstream.stream.clients import (
+    ClientFactory,
+    RateLimitedLog,
+    describe,
+    discard,
+    kafka_error,
+    transaction_log_shortfall,
+)
 from modstream.stream.codec import Decoded, decode_value
 from modstream.stream.deadletter import DeadLetter
 from modstream.stream.metrics import StageClock
@@ -37,6 +44,10 @@ log = logging.getLogger(__name__)
 _IDLE_WAIT_S = 0.25
 
 MAX_BACKOFF = 5.0
+# An exactly-once producer's initialisation: the longest single call, and how long it may
+# take before the worker says why it waits.
+_INIT_CALL_S = 1.0
+_INIT_REPORT_S = 5.0
 
 
 class StreamWorker:
@@ -103,6 +114,8 @@ class StreamWorker:
         try:
             if self.settings.exactly_once:
                 self._init_transactions()
+            if stop.is_set():  # stopped while waiting for the cluster
+                return
             self.warm_up()
             log.info(
                 "worker %d: %s -> %s (dead letters: %s, group %s)",
@@ -150,15 +163,26 @@ class StreamWorker:
         log.info("worker %d stopped", self.index)
 
     def _init_transactions(self) -> None:
+        """Initialise the producer's transactions (which fences its predecessor), for as long
+        as the cluster takes: in one-second calls, so that SIGTERM is served meanwhile, and
+        saying why every ``_INIT_REPORT_S`` once it takes longer than that."""
         assert self.producer is not None
+        reported = time.monotonic()
         while not self._stop.is_set():
             try:
-                self.producer.init_transactions(10.0)
+                self.producer.init_transactions(_INIT_CALL_S)
                 return
             except KafkaException as exc:
                 self._stop_if_refused(exc)
-                log.warning("cannot initialise transactions yet (%s); retrying", exc)
-                self._sleep()
+                error = kafka_error(exc)
+                waiting = error is not None and error.code() == KafkaError._TIMED_OUT
+                if waiting and time.monotonic() - reported < _INIT_REPORT_S:
+                    continue  # the call resumes where the last one stopped
+                reported = time.monotonic()
+                why = transaction_log_shortfall(self.settings.client_config()) or describe(exc)
+                log.warning("cannot initialise transactions yet: %s; retrying", why)
+                if not waiting:
+                    self._sleep()
 
     def _stop_if_refused(self, exc: KafkaException) -> None:
         """Raise what no retry fixes: a refusal in ``exc`` or in a client's callbacks."""
