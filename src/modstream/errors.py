@@ -91,7 +91,8 @@ class NotAuthorized(ModstreamError):
 
 
 class Fenced(ModstreamError):
-    """Another producer took this worker's transactional id: this one may no longer write."""
+    """Another worker took this one's transactional id or static group membership id: this
+    one may no longer write or commit."""
 
     status = 409
     reason = "FENCED"

@@ -135,7 +135,7 @@ def discard(producer: Producer) -> None:
         log.info("a dropped producer's fatal error: %s", exc)
 
 
-def transaction_log_shortfall(client_config: Mapping[str, str], timeout: float = 5.0) -> str | None:
+def transaction_log_shortfall(client_config: Mapping[str, str], timeout: float = 2.0) -> str | None:
     """Why transactions cannot start, when the cluster shows it: it has not created its
     transaction log and has fewer brokers up than that log's replication factor (Kafka's
     default wants 3), which librdkafka reports only as timeouts. ``None`` when that is not
