@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -203,3 +206,17 @@ def holding_partitions(port: int) -> list[bool]:
             return [False, False]
         holding.append(ready == 200 and held > 0)
     return holding
+
+
+def stop_worker(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """SIGTERM a ``modstream stream`` process; it must finish its batch and exit 0."""
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(60) == 0, log.read_text()[-3000:]
+
+
+def kill_running(workers: Iterable[subprocess.Popen[bytes]]) -> None:
+    """After a test, whatever it left running (a failed assertion, a frozen process)."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(30)

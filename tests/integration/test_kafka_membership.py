@@ -10,8 +10,6 @@ it can never commit, over and over.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,15 @@ from confluent_kafka.admin import AdminClient
 
 from modstream.broker import free_ports
 from tests.integration.answer_log import AnswerLog
-from tests.integration.stream_fixtures import Topics, holding_partitions, produce, seldon, wait_for
+from tests.integration.stream_fixtures import (
+    Topics,
+    holding_partitions,
+    kill_running,
+    produce,
+    seldon,
+    stop_worker,
+    wait_for,
+)
 from tests.integration.test_stream_processes import start_stream
 from tests.kafka import KafkaCluster
 
@@ -41,11 +47,6 @@ def _inputs(cluster: KafkaCluster, topics: Topics, tag: str, per_partition: int)
         produce(cluster, topics.input, values, partition=partition)
 
 
-def _stop(worker: subprocess.Popen[bytes], log: Path) -> None:
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(60) == 0, log.read_text()[-3000:]
-
-
 def test_the_workers_of_one_command_each_get_their_own_static_membership_id(
     kafka: KafkaCluster, model_dir: Path, tmp_path: Path
 ) -> None:
@@ -63,12 +64,11 @@ def test_the_workers_of_one_command_each_get_their_own_static_membership_id(
         assert wait_for(lambda: _members(kafka, topics.group) == {"pod-0-0": 2, "pod-0-1": 2})
         _inputs(kafka, topics, "comment", 500)
         assert wait_for(lambda: answers.poll() == 2_000, timeout=120), log.read_text()[-3000:]
-        _stop(workers, log)
+        stop_worker(workers, log)
         answers.drain()
     finally:
         answers.close()
-        if workers.poll() is None:
-            workers.kill()
+        kill_running([workers])
     assert answers.duplicates() == 0
     assert "fenced" not in log.read_text()
 
@@ -90,13 +90,11 @@ def test_a_worker_whose_static_membership_id_another_took_stops_with_one_line(
         first = workers[0].wait(60)
         _inputs(kafka, topics, "after", 250)
         assert wait_for(lambda: answers.poll() == 2_000, timeout=120), logs[1].read_text()[-3000:]
-        _stop(workers[1], logs[1])
+        stop_worker(workers[1], logs[1])
         answers.drain()
     finally:
         answers.close()
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+        kill_running(workers)
     output = logs[0].read_text()
     assert first == 2, output[-3000:]  # an error no restart fixes
     assert "Traceback" not in output

@@ -37,6 +37,7 @@ from tests.integration.stream_fixtures import (
     SHORT_SESSION,
     Topics,
     holding_partitions,
+    kill_running,
     produce,
     scrape,
     seldon,
@@ -176,9 +177,7 @@ def test_exactly_once_workers_on_two_hosts_share_a_group_without_fencing_each_ot
         answers.drain()
     finally:
         answers.close()
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
+        kill_running(workers)
     output = "\n".join(log.read_text() for log in logs)
     assert codes == [0, 0], output[-3000:]
     assert "fenced" not in output, output[-3000:]
@@ -231,10 +230,7 @@ def test_a_frozen_exactly_once_worker_whose_id_was_taken_stops_when_it_wakes(
     finally:
         uncommitted.close()
         answers.close()
-        for worker in workers:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGCONT)
-                worker.kill()
+        kill_running(workers)
     output = logs[0].read_text()
     assert woken == 2, output[-3000:]  # stopped on an error no restart fixes
     assert "Traceback" not in output, output[-3000:]

@@ -5,7 +5,6 @@ its partitions move, so neither rebalance loses or repeats anything."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from modstream.broker import free_port
 from modstream.settings.defaults import READY_PATH
 from tests.integration.answer_log import AnswerLog
 from tests.integration.steady_load import BackgroundReader, PacedProducer
-from tests.integration.stream_fixtures import Topics, wait_for
+from tests.integration.stream_fixtures import Topics, stop_worker, wait_for
 from tests.integration.test_stream_processes import start_stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,11 +43,6 @@ def _start(model_dir: Path, topics: Topics, log: Path) -> tuple[subprocess.Popen
     return start_stream(model_dir, topics, log, "--metrics-port", str(port)), port
 
 
-def _stop(worker: subprocess.Popen[bytes], log: Path) -> None:
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(60) == 0, log.read_text()[-3000:]
-
-
 def test_workers_joining_and_leaving_lose_and_repeat_nothing(
     broker: Any, model_dir: Path, tmp_path: Path
 ) -> None:
@@ -71,13 +65,13 @@ def test_workers_joining_and_leaving_lose_and_repeat_nothing(
             second_log.read_text()[-3000:]
         )
         reader.wait(len(load.sent) + int(RATE * 3), first, first_log)
-        _stop(second, second_log)  # leaves: the first worker takes every partition back
+        stop_worker(second, second_log)  # leaves: the first worker takes every partition back
         reader.wait(len(load.sent) + int(RATE * 3), first, first_log)
         load.stopping.set()
         load.join(150)
         assert not load.failed, load.failed[:3]
         reader.wait(len(load.sent), first, first_log)
-        _stop(first, first_log)
+        stop_worker(first, first_log)
     finally:
         load.stopping.set()
         reader.stop()
