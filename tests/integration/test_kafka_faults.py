@@ -2,8 +2,8 @@
 larger than the output topic takes goes to the dead-letter topic (at-least-once and
 exactly-once), partitions added to the input topic while the worker runs are read with
 no loss, and a missing topic stops the worker with an error that names it. And on a node
-left at Kafka's default transaction-log settings, which need three brokers, an
-exactly-once worker says why it cannot start instead of only timing out."""
+left at Kafka's defaults for its internal topics, which need three brokers, workers say
+why they wait (no transaction, no group) instead of timing out or saying nothing."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 from confluent_kafka import Consumer
 from confluent_kafka.admin import NewPartitions
 
-from modstream.broker import free_port
+from modstream.broker import free_ports
 from modstream.dataplane import DataPlane
 from modstream.errors import TopicMissing
 from modstream.model import TextModel
@@ -31,6 +31,7 @@ from tests.integration.stream_fixtures import (
     Topics,
     committed,
     header_map,
+    kill_running,
     produce,
     read,
     running_worker,
@@ -162,32 +163,49 @@ def test_a_missing_input_topic_stops_the_command_with_one_line(
     )
 
 
-def test_exactly_once_on_a_cluster_too_small_for_its_transaction_log_says_why_it_waits(
+def test_on_a_cluster_too_small_for_its_internal_topics_workers_say_why_they_wait(
     model_dir: Path, tmp_path: Path
 ) -> None:
-    # Kafka's defaults replicate the transaction log 3 times; a one-node cluster left at
-    # them never creates it, and librdkafka only reports "Timed out" on every attempt.
-    defaults = {"transaction.state.log.replication.factor": "3",
+    # Kafka's defaults replicate its consumer offsets topic and its transaction log three
+    # times; a one-node cluster left at them forms no group and starts no transaction,
+    # which librdkafka shows as silence (the group) or "Timed out" (transactions).
+    defaults = {"offsets.topic.replication.factor": "3",
+                "transaction.state.log.replication.factor": "3",
                 "transaction.state.log.min.isr": "2"}  # fmt: skip
-    log = tmp_path / "worker.log"
-    port = free_port()
+    logs = [tmp_path / "exactly-once.log", tmp_path / "at-least-once.log"]
+    port = free_ports(2)
     with running(KafkaCluster(1, workdir=tmp_path / "kafka", config=defaults)) as cluster:
         topics = Topics(cluster, partitions=1).create()
-        worker = start_stream(model_dir, topics, log, "--exactly-once", "--metrics-port", str(port))
+        workers = [
+            start_stream(model_dir, topics, logs[0], "--exactly-once", "--metrics-port", str(port)),
+            start_stream(model_dir, topics, logs[1], "--metrics-port", str(port + 1)),
+        ]
         try:
-            said = wait_for(lambda: "transactions cannot start" in log.read_text(), timeout=90)
-            ready = httpx.get(f"http://127.0.0.1:{port}{READY_PATH}", timeout=10).status_code
-            worker.send_signal(signal.SIGTERM)
-            code = worker.wait(60)
+            said = [
+                wait_for(lambda: "transactions cannot start" in logs[0].read_text(), timeout=90),
+                wait_for(lambda: "no group can form" in logs[1].read_text(), timeout=90),
+            ]
+            ready = [httpx.get(f"http://127.0.0.1:{port + i}{READY_PATH}", timeout=10).status_code
+                     for i in (0, 1)]  # fmt: skip
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            codes = [worker.wait(60) for worker in workers]
         finally:
-            if worker.poll() is None:
-                worker.kill()
-    output = log.read_text()
-    assert said, output[-3000:]
+            kill_running(workers)
+    outputs = [log.read_text() for log in logs]
+    assert said == [True, True], "\n".join(output[-2000:] for output in outputs)
     assert (
         "cannot initialise transactions yet: the cluster has 1 broker(s) up and creates its "
-        "transaction log (__transaction_state) with transaction.state.log.replication.factor=3"
-    ) in output
-    assert ready == 503  # it waits, not ready, and says why
-    assert code == 0 and "Traceback" not in output
-    assert "dead letters:" not in output  # stopped while waiting: never announced as started
+        "transaction log (__transaction_state) with transaction.state.log.replication.factor=3, "
+        "so transactions cannot start until 3 brokers are up; on a smaller cluster set "
+        "transaction.state.log.replication.factor and transaction.state.log.min.isr on the "
+        "brokers to at most its broker count"
+    ) in outputs[0]
+    assert (
+        f"worker 0 is not in group {topics.group}: the cluster has 1 broker(s) up and creates "
+        "its consumer offsets topic (__consumer_offsets) with offsets.topic.replication.factor=3, "
+        "so no group can form until 3 brokers are up"
+    ) in outputs[1]
+    assert ready == [503, 503]  # they wait, not ready, and say why
+    assert codes == [0, 0] and not any("Traceback" in output for output in outputs)
+    assert "dead letters:" not in outputs[0]  # stopped while waiting: never announced as started

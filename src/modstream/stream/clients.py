@@ -25,9 +25,6 @@ from modstream.stream.sizes import SizeCap
 
 log = logging.getLogger(__name__)
 
-_TRANSACTION_LOG = "__transaction_state"
-_TRANSACTION_LOG_FACTOR = "transaction.state.log.replication.factor"
-
 
 class RateLimitedLog:
     """Logs a repeated error once per ``interval`` seconds, with how often it happened."""
@@ -135,28 +132,50 @@ def discard(producer: Producer) -> None:
         log.info("a dropped producer's fatal error: %s", exc)
 
 
-def transaction_log_shortfall(client_config: Mapping[str, str], timeout: float = 2.0) -> str | None:
-    """Why transactions cannot start, when the cluster shows it: it has not created its
-    transaction log and has fewer brokers up than that log's replication factor (Kafka's
-    default wants 3), which librdkafka reports only as timeouts. ``None`` when that is not
-    so, or cannot be told (the cluster not answering, an ACL on its configuration)."""
+def transaction_log_shortfall(client_config: Mapping[str, str]) -> str | None:
+    """Why transactions cannot start, when the cluster shows it (see ``_shortfall``)."""
+    return _shortfall(
+        client_config, "__transaction_state", "transaction log", "transactions cannot start",
+        ("transaction.state.log.replication.factor", "transaction.state.log.min.isr"),
+    )  # fmt: skip
+
+
+def offsets_topic_shortfall(client_config: Mapping[str, str]) -> str | None:
+    """Why no consumer group can form, when the cluster shows it (see ``_shortfall``)."""
+    return _shortfall(
+        client_config, "__consumer_offsets", "consumer offsets topic", "no group can form",
+        ("offsets.topic.replication.factor",),
+    )  # fmt: skip
+
+
+def _shortfall(
+    client_config: Mapping[str, str],
+    topic: str,
+    what: str,
+    blocked: str,
+    settings: tuple[str, ...],
+    timeout: float = 2.0,
+) -> str | None:
+    """What an internal ``topic`` the cluster has not created yet needs: more brokers up
+    than there are, for its replication factor (``settings[0]``; Kafka's default is 3),
+    which clients see only as timeouts or silence. ``None`` when that is not so, or cannot
+    be told (the cluster not answering, an ACL on its configuration), and on the embedded
+    broker, which keeps no such topics."""
     admin = AdminClient({**client_config, "log_level": 0})
     try:
         metadata = admin.list_topics(timeout=timeout)
-        if _TRANSACTION_LOG in metadata.topics or not metadata.brokers:
+        if metadata.cluster_id == EMBEDDED_CLUSTER_ID or topic in metadata.topics:
             return None
         resource = ConfigResource(ResourceType.BROKER, str(min(metadata.brokers)))
         [future] = admin.describe_configs([resource]).values()
-        factor = int(future.result(timeout)[_TRANSACTION_LOG_FACTOR].value)
-    except Exception:  # cannot tell: the caller reports the client's own error
+        factor = int(future.result(timeout)[settings[0]].value)
+    except Exception:  # cannot tell: the caller reports what the client said, if anything
         return None
     brokers = len(metadata.brokers)
     if factor <= brokers:
         return None
     return (
-        f"the cluster has {brokers} broker(s) up and creates its transaction log "
-        f"({_TRANSACTION_LOG}) with {_TRANSACTION_LOG_FACTOR}={factor}, so transactions cannot "
-        f"start until {factor} brokers are up; on a smaller cluster set "
-        f"{_TRANSACTION_LOG_FACTOR} and transaction.state.log.min.isr on the brokers to at "
-        "most its broker count"
+        f"the cluster has {brokers} broker(s) up and creates its {what} ({topic}) with "
+        f"{settings[0]}={factor}, so {blocked} until {factor} brokers are up; on a smaller "
+        f"cluster set {' and '.join(settings)} on the brokers to at most its broker count"
     )

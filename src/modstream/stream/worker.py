@@ -31,6 +31,7 @@ from modstream.stream.clients import (
     describe,
     discard,
     kafka_error,
+    offsets_topic_shortfall,
     transaction_log_shortfall,
 )
 from modstream.stream.codec import Decoded, decode_value
@@ -48,6 +49,8 @@ MAX_BACKOFF = 5.0
 # take before the worker says why it waits.
 _INIT_CALL_S = 1.0
 _INIT_REPORT_S = 5.0
+# How long a worker may stay out of its group before it asks the cluster why.
+_JOIN_REPORT_S = 10.0
 
 
 class StreamWorker:
@@ -83,6 +86,7 @@ class StreamWorker:
         self._backoff = 0.0
         self._warmed = False
         self._joined = False
+        self._outside_since: float | None = None  # out of the group since (see _outside)
         self._stop = threading.Event()
         self._consumed = metrics.CONSUMED.labels(self.input_topic)
         self._produced = metrics.PRODUCED.labels(self.output_topic)
@@ -214,6 +218,7 @@ class StreamWorker:
         if not records:
             if messages:  # only errors: the broker is probably unreachable
                 self._sleep()
+            self._outside()
             return 0
         started = time.perf_counter()
         StageClock.record("fill", fill_seconds)
@@ -370,6 +375,23 @@ class StreamWorker:
         self._sleep()
 
     # -- errors, rebalances and backoff ----------------------------------------------
+    def _outside(self) -> None:
+        """Say why the worker is not in its group, every ``_JOIN_REPORT_S`` it stays out,
+        when the cluster shows why: one that cannot create its consumer offsets topic
+        forms no group and tells its consumers nothing."""
+        if self._joined:
+            self._outside_since = None
+            return
+        now = time.monotonic()
+        if self._outside_since is None:
+            self._outside_since = now
+        elif now - self._outside_since >= _JOIN_REPORT_S:
+            self._outside_since = now
+            why = offsets_topic_shortfall(self.settings.client_config())
+            if why is not None:
+                log.warning("worker %d is not in group %s: %s", self.index,
+                            self.settings.group, why)  # fmt: skip
+
     def _is_error(self, message: Message) -> bool:
         error = message.error()
         if error is None:
