@@ -115,11 +115,10 @@ class Checkpoint:
         (a fenced producer is known from these)."""
         return list(self._raised)
 
-    def _note(self, exc: KafkaException) -> KafkaException:
+    def _note(self, exc: KafkaException) -> None:
         error = kafka_error(exc)
         if error is not None:
             self._raised.append(error)
-        return exc
 
     @property
     def offsets(self) -> dict[Partition, int]:
@@ -246,7 +245,8 @@ class Checkpoint:
             self.producer.send_offsets_to_transaction(offsets, metadata, self.delivery_timeout)
             self.producer.commit_transaction(self.delivery_timeout)
         except KafkaException as exc:
-            error = kafka_error(self._note(exc))
+            self._note(exc)
+            error = kafka_error(exc)
             failure = ProducerFailed if error is not None and error.fatal() else CommitFailed
             raise failure(f"committing the transaction failed: {describe(exc)}") from exc
         self._in_transaction = False

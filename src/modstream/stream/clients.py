@@ -126,10 +126,16 @@ def too_large(exc: KafkaException) -> bool:
 def discard(producer: Producer) -> None:
     """Drop a producer's queued records: they belong to a rewound batch, produced again later."""
     producer.purge()
+    last_flush(producer, 0)
+
+
+def last_flush(producer: Producer, timeout: float) -> None:
+    """Flush a producer that is being dropped or closed; its fatal error, raised once more
+    by the call (see ``client_failure``), is logged, not raised."""
     try:
-        producer.flush(0)
-    except (KafkaException, SystemError) as exc:  # its fatal error (see client_failure)
-        log.info("a dropped producer's fatal error: %s", exc)
+        producer.flush(timeout)
+    except (KafkaException, SystemError) as exc:
+        log.info("the producer was not flushed: %s", exc)
 
 
 def transaction_log_shortfall(client_config: Mapping[str, str]) -> str | None:

@@ -190,13 +190,6 @@ class Guard:
             if error.code() in MISSING_TOPIC:
                 raise topic_missing(topic, self.topics.limit)
 
-    def refused(self, errors: Iterable[KafkaError]) -> None:
-        """Raise the first of ``errors`` no retry fixes (a fenced producer, an ACL)."""
-        for error in errors:
-            found = refusal(error, names=self.refusals.names)
-            if found is not None:
-                raise found
-
     def check(self) -> None:
         """Raise what stops the worker, if anything does."""
         self.refusals.check()

@@ -31,6 +31,7 @@ from modstream.stream.clients import (
     describe,
     discard,
     kafka_error,
+    last_flush,
     offsets_topic_shortfall,
     transaction_log_shortfall,
 )
@@ -160,10 +161,7 @@ class StreamWorker:
             self.consumer.close()
             self.consumer = None
         if self.producer is not None:
-            try:
-                self.producer.flush(5.0)
-            except (KafkaException, SystemError) as exc:  # its fatal error (see client_failure)
-                log.info("worker %d: the producer was not flushed: %s", self.index, exc)
+            last_flush(self.producer, 5.0)
         log.info("worker %d stopped", self.index)
 
     def _init_transactions(self) -> None:
@@ -366,7 +364,9 @@ class StreamWorker:
         producer_usable = checkpoint.rewind()
         # What no retry fixes stops the worker: an ACL, a missing topic, a fenced producer.
         self.guard.failed_writes(checkpoint.failed_writes)
-        self.guard.refused(checkpoint.client_errors)
+        for error in checkpoint.client_errors:
+            self.clients.refusals.note(error)
+        self.guard.check()
         log.warning("batch of %d not committed, it will be retried: %s", size, exc)
         # Refused for size: the retry's producer is capped, its oversized answers dead-lettered.
         self.clients.size_cap.learn(checkpoint.undelivered)
