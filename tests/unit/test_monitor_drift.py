@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modstream.model.reference import histogram
+from modstream.model.reference import TextProfile, histogram, words
 from modstream.monitor.drift import DriftDetector, DriftThresholds, psi
 
 _RNG = np.random.default_rng(0)
@@ -81,3 +81,12 @@ def test_a_moved_removal_share_alerts_and_missing_inputs_are_not_guessed() -> No
     assert "predicted_removed_share" in alert.breached
     assert alert.statistics["chars_psi"] is None and alert.statistics["oov_psi"] is None
     assert detector.observe("unknown-version", high, nan, nan, clock=1.0) == []
+
+
+def test_the_out_of_vocabulary_share_counts_letter_words_in_any_script() -> None:
+    # Lower-cased runs of two or more letters: digits, underscores and lone letters are no
+    # words, and accented words are whole words, not split at the accent.
+    assert words("Is THIS a_test? 42x, it's re-done") == ["is", "this", "test", "it", "re", "done"]
+    assert words("Ünïcödé wörds, 2nd café") == ["ünïcödé", "wörds", "nd", "café"]
+    profile = TextProfile(frozenset({"café", "this", "test"}))
+    assert profile.measure(["this café", "THIS wörds", "42"]) == ("9,10,2", "0.000,0.500,1.000")

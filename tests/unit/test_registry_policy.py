@@ -15,6 +15,13 @@ from tests.integration.stream_fixtures import wait_for
 POLICY = {"*": {"remove": 0.8, "review": 0.5}, "askscience": {"remove": 0.6}, "memes": {}}
 
 
+def test_each_comment_of_a_record_gets_its_own_decision() -> None:
+    policy = Policy.from_json(json.dumps(POLICY))
+    each = policy.decide_each([0.4, 0.55, 0.65], 0.7, "askscience")
+    assert [d.decision for d in each] == ["keep", "review", "remove"]
+    assert each == tuple(policy.decide(p, 0.7, "askscience") for p in (0.4, 0.55, 0.65))
+
+
 def test_no_policy_decides_exactly_as_the_model_threshold() -> None:
     policy = Policy()
     assert [policy.decide(p, 0.4, None).decision for p in (0.39, 0.4, 0.9)] == [

@@ -46,11 +46,15 @@ BINS = 10
 FOLDS = 5
 OOV_CHARS = 300  # words are read from a text's first 300 characters: a bounded cost per text
 _WORD = re.compile(r"[^\W\d_]{2,}")
+# The same words in ASCII text (where the only letters are a-z once lower-cased), found in
+# about half the time: nearly every comment's first 300 characters are ASCII.
+_ASCII_WORD = re.compile(r"[a-z]{2,}")
 
 
 def words(text: str) -> list[str]:
     """The words of ``text``'s first ``OOV_CHARS`` characters: letters only, lower-cased."""
-    return _WORD.findall(text[:OOV_CHARS].lower())
+    head = text[:OOV_CHARS].lower()
+    return (_ASCII_WORD if head.isascii() else _WORD).findall(head)
 
 
 def _oov_share(found: set[str], vocabulary: frozenset[str] | set[str]) -> float:

@@ -11,7 +11,7 @@ exactly the model's. A review threshold above the removal threshold means no rev
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,18 +95,33 @@ class Policy:
 
     def thresholds(self, community: str | None) -> Thresholds:
         """The thresholds that apply in ``community`` (its own, then the default's)."""
-        default = self.rules.get(DEFAULT, Thresholds())
+        default = self.rules.get(DEFAULT, _UNSET)
         own = self.rules.get(community) if community else None
         return own.over(default) if own is not None else default
 
     def decide(self, p_removed: float, model_threshold: float, community: str | None) -> Decision:
         """Keep, review or remove one comment."""
+        return self.decide_each((p_removed,), model_threshold, community)[0]
+
+    def decide_each(
+        self, p_removed: Iterable[float], model_threshold: float, community: str | None
+    ) -> tuple[Decision, ...]:
+        """Keep, review or remove each comment of one community scored by one model (the
+        thresholds are looked up once, not per comment)."""
         rule = self.thresholds(community)
         remove_at = rule.remove if rule.remove is not None else model_threshold
         review_at = min(rule.review, remove_at) if rule.review is not None else remove_at
-        if p_removed >= remove_at:
-            return Decision(REMOVE, remove_at, review_at)
-        return Decision(REVIEW if p_removed >= review_at else KEEP, remove_at, review_at)
+        return tuple(
+            Decision(
+                REMOVE if p >= remove_at else REVIEW if p >= review_at else KEEP,
+                remove_at,
+                review_at,
+            )
+            for p in p_removed
+        )
+
+
+_UNSET = Thresholds()  # a community without rules of its own, and no default rules
 
 
 def severest(decisions: list[str]) -> str:

@@ -60,7 +60,7 @@ class Answer:
     shadow: Answer | None = None
     model: TextModel | None = field(default=None, compare=False, repr=False)  # for explaining
 
-    @property
+    @functools.cached_property
     def decision(self) -> str:
         """The record's decision: the strongest over its texts (remove > review > keep)."""
         return severest([d.decision for d in self.decisions])
@@ -122,7 +122,7 @@ def _decide(
     if isinstance(result, BaseException):
         return result
     threshold = result.model.threshold
-    decisions = tuple(policy.decide(float(p), threshold, community) for p in result.p_removed)
+    decisions = policy.decide_each(result.p_removed.tolist(), threshold, community)
     for decision in decisions:
         _decided(role, decision.decision).inc()
     return Answer(result, role, decisions, community, model=model)
