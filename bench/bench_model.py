@@ -268,9 +268,11 @@ def _run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
-def command(data: Path, rows: int, repeats: int) -> None:
+def command(data: Path, rows: int, repeats: int, jobs: list[int]) -> None:
     """Wall time of the whole ``modstream predict --data`` process (start-up, reading,
-    repairing, scoring, writing) against the article pipeline's in-process batch speed."""
+    repairing, scoring, writing) against the article pipeline's in-process batch speed;
+    with each ``--jobs`` value, the runs of the values alternating, each checked to write
+    the same bytes as the first."""
     from modstream.datasets import read_dataset
     from modstream.model import save_model, train_model
 
@@ -279,29 +281,41 @@ def command(data: Path, rows: int, repeats: int) -> None:
         model_dir = save_model(train_model(ds, "default", n_jobs=2), Path(tmp) / "m")
         csv = Path(tmp) / "big.csv"
         n = _repeat_csv(data, csv, rows)
-        cmd = [sys.executable, "-m", "modstream", "predict", "--model", str(model_dir)]
-        cmd += ["--data", str(csv), "--output", f"{tmp}/scores.jsonl"]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         loads = [os.getloadavg()[0]]
-        runs = [_run_timed(cmd, env) for _ in range(repeats)]
-        walls = [wall for wall, _ in runs]
-        whole_cpu = n * repeats / sum(cpu for _, cpu in runs)
+        runs: dict[int, list[tuple[float, float]]] = {j: [] for j in jobs}
+        outputs: set[bytes] = set()
+        for _ in range(repeats):
+            for j in jobs:
+                out = Path(tmp) / f"scores-{j}.jsonl"
+                cmd = [sys.executable, "-m", "modstream", "predict", "--model", str(model_dir),
+                       "--data", str(csv), "--output", str(out), "--jobs", str(j)]  # fmt: skip
+                runs[j].append(_run_timed(cmd, env))
+                outputs.add(out.read_bytes())
+        if len(outputs) != 1:
+            sys.exit("the runs did not all write the same bytes")
         articles = _article_rates(ds, repeats)
         loads.append(os.getloadavg()[0])
-    whole = n / statistics.median(walls)
     print(
         f"### Whole-command scoring: `modstream predict --data` on {n:,} comments\n\n"
-        f"`python bench/bench_model.py command` on {machine()}; {data.name} repeated, default "
-        f"preset, median of {repeats} runs, start-up included; one-minute load "
+        f"`python bench/bench_model.py command --jobs {','.join(map(str, jobs))}` on {machine()}; "
+        f"{data.name} repeated, default preset, median of {repeats} runs, start-up included "
+        f"(the `--jobs` values' runs alternating, every output the same bytes); one-minute load "
         f"{loads[0]:.1f} before, {loads[1]:.1f} after.\n"
     )
     print("| what | comments/s (wall) | comments per CPU-second |\n|---|---:|---:|")
-    print(
-        f"| `modstream predict --data … --output …`, whole process | {whole:,.0f} | {whole_cpu:,.0f} |"
-    )
+    wholes = {}
+    for j, timed in runs.items():
+        wholes[j] = n / statistics.median(wall for wall, _ in timed)
+        whole_cpu = n * repeats / sum(cpu for _, cpu in timed)
+        print(
+            f"| `modstream predict --data … --output … --jobs {j}`, whole process "
+            f"| {wholes[j]:,.0f} | {whole_cpu:,.0f} |"
+        )
     for name, (article, article_cpu) in articles.items():
         print(f"| {name}, in-process batch, one thread | {article:,.0f} | {article_cpu:,.0f} |")
-        print(f"| ratio to it | {whole / article:.2f}× | {whole_cpu / article_cpu:.2f}× |")
+        for j, whole in wholes.items():
+            print(f"| `--jobs {j}`: ratio to it | {whole / article:.2f}× | |")
 
 
 def _cell(scores: list[dict], key: str) -> str:
@@ -348,6 +362,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size-gb", type=float, default=1.0)
     parser.add_argument("--rows", type=int, default=40_000)
+    parser.add_argument(
+        "--jobs", default="1", help="command: comma-separated `predict --jobs` values to time"
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"no data at {args.data}; pass --data")
@@ -356,7 +373,7 @@ def main() -> None:
     elif args.what == "train100k":
         train100k(args.data)
     elif args.what == "command":
-        command(args.data, args.rows, args.repeats)
+        command(args.data, args.rows, args.repeats, [int(j) for j in args.jobs.split(",")])
     elif args.what == "score1gb":
         score1gb(args.data, args.size_gb)
     else:

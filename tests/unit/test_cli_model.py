@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,19 @@ def test_predict_scores_a_file_in_order(trained: Path, demo_csv: Path, tmp_path:
     assert set(rows[0]) == {"row", "removed_probability", "removed"}
 
 
+def _model_lines(trained: Path, demo_csv: Path) -> str:
+    """What ``predict --data`` must write: ``json.dumps`` of the model's probabilities
+    computed in this process, one line per row."""
+    model = load_model(trained)
+    texts = [text for chunk in iter_text_chunks(demo_csv) for text in chunk]
+    p_removed = model.predict_proba(texts)[:, 1].tolist()
+    return "".join(
+        json.dumps({"row": i, "removed_probability": p, "removed": int(p >= model.threshold)})
+        + "\n"
+        for i, p in enumerate(p_removed)
+    )
+
+
 def test_a_scored_file_holds_exactly_the_models_scores(
     trained: Path, demo_csv: Path, tmp_path: Path
 ) -> None:
@@ -99,15 +113,37 @@ def test_a_scored_file_holds_exactly_the_models_scores(
     out = tmp_path / "scores.jsonl"
     result = run("predict", "--model", str(trained), "--data", str(demo_csv), "--output", str(out))
     assert result.returncode == 0, result.stderr
-    model = load_model(trained)
-    texts = [text for chunk in iter_text_chunks(demo_csv) for text in chunk]
-    p_removed = model.predict_proba(texts)[:, 1].tolist()
-    expected = "".join(
-        json.dumps({"row": i, "removed_probability": p, "removed": int(p >= model.threshold)})
-        + "\n"
-        for i, p in enumerate(p_removed)
-    )
-    assert out.read_text(encoding="utf-8") == expected
+    assert out.read_text(encoding="utf-8") == _model_lines(trained, demo_csv)
+
+
+def test_a_file_scored_by_two_processes_is_the_same_bytes_in_order(
+    trained: Path, demo_csv: Path, tmp_path: Path
+) -> None:
+    # 19 chunks: more than the chunks read ahead, so answers arrive while chunks are sent.
+    out = tmp_path / "scores.jsonl"
+    result = run("predict", "--model", str(trained), "--data", str(demo_csv),
+                 "--output", str(out), "--chunk-rows", "16", "--jobs", "2")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "scored 300 rows" in result.stderr
+    assert out.read_text(encoding="utf-8") == _model_lines(trained, demo_csv)
+
+
+def dying_chunk(texts: list[str]) -> object:
+    """A scoring process killed mid-chunk (out of memory, or by hand)."""
+    os._exit(9)
+
+
+def test_a_scoring_process_that_dies_ends_the_command_with_one_line(
+    trained: Path, demo_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setattr("modstream.model.scoring._score_chunk", dying_chunk)
+    args = ["predict", "--model", str(trained), "--data", str(demo_csv),
+            "--output", str(tmp_path / "scores.jsonl"), "--jobs", "2"]  # fmt: skip
+    assert main(args) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[-1].startswith("modstream predict: error: a scoring process ended"), errors
+    assert not any("Traceback" in line for line in errors)
 
 
 def test_evaluate_json(trained: Path, demo_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
