@@ -128,6 +128,17 @@ def test_a_file_scored_by_two_processes_is_the_same_bytes_in_order(
     assert out.read_text(encoding="utf-8") == _model_lines(trained, demo_csv)
 
 
+def test_a_negative_number_of_processes_is_refused_in_one_line(
+    trained: Path, demo_csv: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "scores.jsonl"
+    result = run("predict", "--model", str(trained), "--data", str(demo_csv),
+                 "--output", str(out), "--jobs", "-1")  # fmt: skip
+    assert result.returncode == 2
+    assert _one_error_line(result.stderr, "predict", "argument --jobs: expected 0 (one per core)")
+    assert not out.exists()
+
+
 def dying_chunk(texts: list[str]) -> object:
     """A scoring process killed mid-chunk (out of memory, or by hand)."""
     os._exit(9)

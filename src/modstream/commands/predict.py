@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--chunk-rows", type=int, default=2048, help="rows per batch for --data")
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=_jobs,
         default=1,
         help="processes scoring --data chunks side by side (0: one per core); the output "
         "is the same bytes in the same order",
@@ -91,6 +92,15 @@ def _print_text(plane: DataPlane, text: str, args: argparse.Namespace) -> None:
         print(f"          {c.weight:+.3f}  {c.feature!r} ({c.kind}, {direction})")
 
 
+def _jobs(value: str) -> int:
+    jobs = int(value) if value.isdigit() else -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected 0 (one per core) or more processes, not {value!r}"
+        )
+    return jobs
+
+
 def _cores() -> int:
     """The cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):
@@ -124,8 +134,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.data:
         if not args.output:
             raise SystemExit("modstream predict: error: --data needs --output FILE.jsonl")
-        if args.jobs < 0:
-            raise SystemExit("modstream predict: error: --jobs must be 0 (one per core) or more")
+        if args.jobs != 1 and "fork" not in multiprocessing.get_all_start_methods():
+            raise SystemExit("modstream predict: error: --jobs needs fork, which this OS lacks")
         rows, cut = score_file(
             plane,
             args.data,
