@@ -24,6 +24,9 @@ from modstream.stream.refusals import Refusals
 from modstream.stream.sizes import SizeCap
 
 log = logging.getLogger(__name__)
+# What librdkafka itself logs (at the worker's ``log_level``: its critical lines, such as
+# the FATAL one before a fenced producer stops), as log records like the worker's own.
+LIBRDKAFKA_LOG = logging.getLogger("modstream.stream.librdkafka")
 
 
 class RateLimitedLog:
@@ -79,7 +82,7 @@ class ClientFactory:
                         "read twice; exactly-once holds on Apache Kafka")  # fmt: skip
 
     def consumer(self) -> Consumer:
-        hooks: dict[str, Any] = {"error_cb": self._on_client_error}
+        hooks: dict[str, Any] = {"error_cb": self._on_client_error, "logger": LIBRDKAFKA_LOG}
         if self.settings.metrics_port is not None:
             hooks.update({"stats_cb": metrics.on_stats, "statistics.interval.ms": 5000})
         config = consumer_config(self.settings, self.fetch_wait, self.index)
@@ -87,7 +90,7 @@ class ClientFactory:
 
     def producer(self) -> Producer:
         config = {**producer_config(self.settings, self.index), **self.size_cap.overrides()}
-        return Producer({**config, "error_cb": self._on_client_error})
+        return Producer({**config, "error_cb": self._on_client_error, "logger": LIBRDKAFKA_LOG})
 
     def _on_client_error(self, error: KafkaError) -> None:
         if self.refusals.note(error):
