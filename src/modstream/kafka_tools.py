@@ -1,9 +1,12 @@
-"""Console producer and consumer (like kafka-console-producer/-consumer), for any broker,
-and the idle fetch wait every long-lived reader fits to the broker it finds."""
+"""Console producer and consumer (like kafka-console-producer/-consumer), for any broker;
+what every long-lived client (the worker's, the monitor's, the registry follower's, the
+dashboard's) does with librdkafka's logs and errors; and the idle fetch wait every
+long-lived reader fits to the broker it finds."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,6 +25,54 @@ from modstream.stream.refusals import MISSING_TOPIC, Refusals, refusal
 def seldon_request(text: str) -> bytes:
     """The Seldon REST request for one text: ``{"data": {"ndarray": [text]}}``."""
     return json.dumps({"data": {"ndarray": [text]}}).encode("utf-8")
+
+
+# What librdkafka itself logs, as log records like modstream's own (the same format, level
+# and masking of secrets) instead of raw "%3|...|FAIL|..." lines on stderr.
+LIBRDKAFKA_LOG = logging.getLogger("modstream.librdkafka")
+# Long-lived clients let librdkafka log only its critical lines (a FATAL error); the errors
+# it reports through ``error_cb`` (a broker down, a refused connection) are logged there,
+# once per kind and interval.
+LONG_LIVED_LOG_LEVEL = 2
+
+
+class RateLimitedLog:
+    """Logs a repeated warning once per ``interval`` seconds, with how often it happened."""
+
+    def __init__(self, interval: float = 10.0, logger: logging.Logger | None = None) -> None:
+        self.interval = interval
+        self.logger = logger or logging.getLogger(__name__)
+        self._last: dict[str, tuple[float, int]] = {}
+
+    def warning(self, key: str, text: str) -> None:
+        now = time.monotonic()
+        last, count = self._last.get(key, (0.0, 0))
+        if now - last >= self.interval:
+            suffix = f" (x{count + 1} since last report)" if count else ""
+            self.logger.warning("%s%s", text, suffix)
+            self._last[key] = (now, 0)
+        else:
+            self._last[key] = (last, count + 1)
+
+
+class LoggedClientErrors:
+    """A long-lived client's ``error_cb``: each kind of error logged once per interval,
+    naming the client (librdkafka reports a broker that is down at every reconnect)."""
+
+    def __init__(self, who: str, logger: logging.Logger | None = None) -> None:
+        self.who = who
+        self.log = RateLimitedLog(logger=logger)
+
+    def __call__(self, error: KafkaError) -> None:
+        self.log.warning(str(error.code()), f"{self.who}: kafka client: {error.str()}")
+
+
+def long_lived(config: Mapping[str, Any], who: str) -> dict[str, Any]:
+    """``config`` for a client that runs as long as its process (the monitor, a registry
+    follower, the dashboard): librdkafka's lines as log records, its errors once per kind
+    and interval (see ``LoggedClientErrors``). Settings in ``config`` win."""
+    hooks = {"log_level": LONG_LIVED_LOG_LEVEL, "logger": LIBRDKAFKA_LOG}
+    return {**hooks, "error_cb": LoggedClientErrors(who), **config}
 
 
 class ClientErrors:
@@ -61,14 +112,15 @@ def cluster_id(config: Mapping[str, Any], timeout: float = 5.0) -> str | None:
     return None
 
 
-def reader_config(config: Mapping[str, Any], short_wait_ms: int) -> dict[str, Any]:
+def reader_config(config: Mapping[str, Any], short_wait_ms: int, who: str) -> dict[str, Any]:
     """``config`` for a consumer that reads for as long as its process runs (a monitor, a
-    table follower, the dashboard's feed, a console consumer): an idle fetch waits
+    table follower, the dashboard's feed), ``long_lived``: an idle fetch waits
     ``short_wait_ms``, or as long as a broker that answers fetches as records arrive allows
     (see ``fetch_wait_ms``: Apache Kafka, not the embedded broker); a wait the user set
     stands. Costs one request to the cluster."""
     wait = fetch_wait_ms(cluster_id(config), config)
-    return {"fetch.wait.max.ms": short_wait_ms if wait is None else wait, **config}
+    fetch_wait = short_wait_ms if wait is None else wait
+    return long_lived({"fetch.wait.max.ms": fetch_wait, **config}, who)
 
 
 def produce_values(
@@ -148,7 +200,7 @@ def consume_records(
     consumer = Consumer(
         {
             **GROUP_TUNING,
-            **reader_config(config, int(GROUP_TUNING["fetch.wait.max.ms"])),
+            **reader_config(config, int(GROUP_TUNING["fetch.wait.max.ms"]), "consume"),
             **errors.config(),
             "group.id": group or f"modstream-console-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": "false",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -196,3 +199,44 @@ def test_an_unacknowledged_output_sends_the_monitor_back_to_its_last_snapshot(
     lost = [c.args[0] for c in lossy.produce.call_args_list]
     assert f"{topics['decisions']}.dlq" in lost  # the bad decision, lost with this producer
     assert len(read(broker, f"{topics['decisions']}.dlq", 2, timeout=10)) == 1
+
+
+def test_a_monitor_started_before_its_broker_waits_quietly_then_reads(tmp_path: Path) -> None:
+    """The broker is not up yet (a pod started before Kafka): the monitor stays up and not
+    ready, says why in a line every 10 s (it used to print librdkafka's reconnect line about
+    20 times a second, then die with a traceback), and reads once the broker is there."""
+    broker = EmbeddedBroker(free_port())
+    api, log = free_port(), tmp_path / "monitor.log"
+    command = [sys.executable, "-m", "modstream", "monitor",
+               "--bootstrap-servers", broker.bootstrap_servers, "--predictions-topic", "answers",
+               "--decisions-topic", "decisions", "--state-dir", str(tmp_path / "state"),
+               "--port", str(api), "--tick-s", "0.3"]  # fmt: skip
+    with open(log, "w") as out:
+        monitor = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        assert wait_for(lambda: "cannot list the topics to read" in log.read_text(), 60), (
+            log.read_text()[-3000:]
+        )
+        assert _status(f"http://127.0.0.1:{api}/ready") == 503
+        assert monitor.poll() is None
+        with broker:
+            broker.create_topics({"answers": 1, "decisions": 1})
+            headers = answer_headers("v1", threshold=0.5)
+            produce_records(broker, "answers", [(b"t1_a", seldon_answer(0.9), headers)])
+            _report_when(f"http://127.0.0.1:{api}", lambda t: t["predictions_read"] == 1)
+            assert _status(f"http://127.0.0.1:{api}/ready") == 200
+            monitor.send_signal(signal.SIGTERM)
+            assert monitor.wait(30) == 0
+    finally:
+        if monitor.poll() is None:
+            monitor.kill()
+    output = log.read_text()
+    assert "Traceback" not in output
+    assert not [line for line in output.splitlines() if line.startswith("%")], output[-3000:]
+
+
+def _status(url: str) -> int | None:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError:
+        return None

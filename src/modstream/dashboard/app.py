@@ -32,7 +32,7 @@ from modstream.dashboard.models import ModelsPanel
 from modstream.dashboard.quality import QualityPanel
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput, ModstreamError, PayloadTooLarge
-from modstream.kafka_tools import reader_config, seldon_request
+from modstream.kafka_tools import long_lived, reader_config, seldon_request
 from modstream.model import TextModel
 from modstream.registry.client import Registry
 from modstream.settings import defaults
@@ -137,8 +137,10 @@ class Dashboard:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         c = self.config
-        self.producer = Producer({**self.kafka, "linger.ms": 1})
-        feed_config = await loop.run_in_executor(None, reader_config, self.kafka, FEED_WAIT_MS)
+        self.producer = Producer(long_lived({**self.kafka, "linger.ms": 1}, "dashboard"))
+        feed_config = await loop.run_in_executor(
+            None, reader_config, self.kafka, FEED_WAIT_MS, "dashboard"
+        )
         self.feed = KafkaFeed(
             {
                 **feed_config,

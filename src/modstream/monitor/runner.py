@@ -24,11 +24,12 @@ from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
     KafkaError,
+    KafkaException,
     Producer,
     TopicPartition,
 )
 
-from modstream.kafka_tools import reader_config
+from modstream.kafka_tools import RateLimitedLog, long_lived, reader_config
 from modstream.monitor.contract import BadDecision, DecisionBatch, parse_decision
 from modstream.monitor.core import Monitor, alert_record
 from modstream.monitor.drift import DriftAlert
@@ -36,12 +37,15 @@ from modstream.monitor.predictions import PredictionBatch, UnreadablePrediction
 from modstream.monitor.prometheus import MonitorMetrics
 from modstream.monitor.snapshot import Offsets, load_snapshot, save_snapshot
 from modstream.settings.monitor import MonitorSettings
+from modstream.stream.clients import describe
 from modstream.stream.deadletter import DeadLetter, ProducerSink
 
 __all__ = ["MonitorRunner"]
 
 log = logging.getLogger(__name__)
 _POLL_S = 0.2
+_LIST_TIMEOUT_S = 2.0  # how long one look at the cluster's topics may take
+_RETRY_S = 1.0  # between looks while the cluster does not answer
 # The consumer's idle fetch wait where the broker answers only when it is over (the
 # embedded broker); longer on Apache Kafka (see ``reader_config``).
 FETCH_WAIT_MS = 50
@@ -61,6 +65,7 @@ class MonitorRunner:
         self.state_dir = Path(settings.state_dir) if settings.state_dir else None
         self._assigned: set[tuple[str, int]] = set()
         self._failures: list[str] = []
+        self._waiting = RateLimitedLog(logger=log)
         self.last_report: dict[str, Any] | None = None
         self.consumer: Any = None
         self.producer: Any = None
@@ -72,7 +77,7 @@ class MonitorRunner:
         config = self.settings.client_config()
         self.consumer = Consumer(
             {
-                **reader_config(config, FETCH_WAIT_MS),
+                **reader_config(config, FETCH_WAIT_MS, "monitor"),
                 "group.id": "modstream-monitor",  # required by the client; nothing is committed
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
@@ -80,11 +85,13 @@ class MonitorRunner:
             }
         )
         self.producer = self._new_producer()
-        self._assign()
-        self.ready.set()
-        log.info("monitor reading %s", ", ".join(self._topics()))
         try:
-            self._loop(stop)
+            while not self._assign() and not stop.wait(_RETRY_S):
+                pass  # the cluster does not answer yet: not ready, and said why
+            if not stop.is_set():
+                self.ready.set()
+                log.info("monitor reading %s", ", ".join(self._topics()))
+                self._loop(stop)
         finally:
             self.ready.clear()
             self._tick()
@@ -111,17 +118,24 @@ class MonitorRunner:
                 next_snapshot = now + s.snapshot_s
 
     def _new_producer(self) -> Producer:
-        return Producer({**self.settings.client_config(), "linger.ms": 20})
+        return Producer(long_lived({**self.settings.client_config(), "linger.ms": 20}, "monitor"))
 
     def _topics(self) -> list[str]:
         s = self.settings
         return [*s.prediction_topics, *([s.decisions_topic] if s.decisions_topic else [])]
 
     # -- partitions and offsets -----------------------------------------------------
-    def _assign(self) -> None:
-        """Read every partition of every topic, new ones as they appear."""
+    def _assign(self) -> bool:
+        """Read every partition of every topic, new ones as they appear; ``False`` when the
+        cluster did not answer (logged once per interval: the monitor tries again)."""
         found: list[TopicPartition] = []
-        metadata = self.consumer.list_topics(timeout=10.0)
+        try:
+            metadata = self.consumer.list_topics(timeout=_LIST_TIMEOUT_S)
+        except KafkaException as exc:
+            self._waiting.warning(
+                "topics", f"cannot list the topics to read ({describe(exc)}); retrying"
+            )
+            return False
         for topic in self._topics():
             meta = metadata.topics.get(topic)
             if meta is None or meta.error is not None:
@@ -136,6 +150,7 @@ class MonitorRunner:
         if found:
             self.consumer.incremental_assign(found)
             self._assigned.update((tp.topic, tp.partition) for tp in found)
+        return True
 
     def _restore(self) -> None:
         """Start from the snapshot (state and offsets together), or from scratch."""

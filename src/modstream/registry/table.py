@@ -21,7 +21,7 @@ from confluent_kafka import TopicPartition as Partition
 from confluent_kafka.admin import NewTopic
 
 from modstream.errors import ModstreamError, NotFound
-from modstream.kafka_tools import reader_config
+from modstream.kafka_tools import long_lived, reader_config
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class TableWriter:
         with self._lock:
             if self._producer is None:
                 settings = {**self.config, "enable.idempotence": True, "linger.ms": 0}
-                self._producer = Producer(settings)
+                self._producer = Producer(long_lived(settings, "registry"))
             producer = self._producer
         result: list[Any] = []
         try:
@@ -214,7 +214,7 @@ class TableFollower:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        consumer = _consumer(reader_config(self.config, FETCH_WAIT_MS))
+        consumer = _consumer(reader_config(self.config, FETCH_WAIT_MS, "registry"))
         try:
             end = self._start(consumer)
             while not self._stop.is_set():

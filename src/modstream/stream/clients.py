@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
+from modstream.kafka_tools import LIBRDKAFKA_LOG, RateLimitedLog
 from modstream.settings import StreamSettings
 from modstream.stream import metrics
 from modstream.stream.config import (
@@ -24,27 +24,6 @@ from modstream.stream.refusals import Refusals
 from modstream.stream.sizes import SizeCap
 
 log = logging.getLogger(__name__)
-# What librdkafka itself logs (at the worker's ``log_level``: its critical lines, such as
-# the FATAL one before a fenced producer stops), as log records like the worker's own.
-LIBRDKAFKA_LOG = logging.getLogger("modstream.stream.librdkafka")
-
-
-class RateLimitedLog:
-    """Logs a repeated error once per ``interval`` seconds, with how often it happened."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self.interval = interval
-        self._last: dict[str, tuple[float, int]] = {}
-
-    def warning(self, key: str, text: str) -> None:
-        now = time.monotonic()
-        last, count = self._last.get(key, (0.0, 0))
-        if now - last >= self.interval:
-            suffix = f" (x{count + 1} since last report)" if count else ""
-            log.warning("%s%s", text, suffix)
-            self._last[key] = (now, 0)
-        else:
-            self._last[key] = (last, count + 1)
 
 
 class ClientFactory:

@@ -75,7 +75,7 @@ class StreamWorker:
         self.index = index
         # Model roles (champion, canary, shadow) and the keep/review/remove policy.
         self.answering = answering or Answering(StaticPolicy(), shadow_topic(settings), None)
-        self._errors = RateLimitedLog()
+        self._errors = RateLimitedLog(logger=log)
         self.clients = ClientFactory(settings, index, self._errors)
         # Stops the worker on what no retry fixes: a refused login or ACL, a missing topic.
         self.guard = Guard(self.clients.refusals, settings.topic_wait_s, self._topic_exists)
