@@ -184,6 +184,13 @@ def test_wrong_password_ends_every_command_with_one_line(
     code, output = run("up", *common)  # before it trains or loads a model
     _assert_one_line_error(code, output, "up", *refused)
     secured.assert_hidden(output)
+    code, output = run("monitor", *common, "--predictions-topic", topics.output,
+                       "--decisions-topic", topics.input, "--port", "0")  # fmt: skip
+    _assert_one_line_error(code, output, "monitor", *refused)
+    secured.assert_hidden(output)
+    code, output = run("serve", "--registry", *common, "--http-port", "0", "--grpc-port", "0")
+    _assert_one_line_error(code, output, "serve", *refused)
+    secured.assert_hidden(output)
 
 
 def _settings(secured: Secured, topics: StreamTopics, user: str) -> StreamSettings:

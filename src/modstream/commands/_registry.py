@@ -44,7 +44,9 @@ def registry_link(args: argparse.Namespace, client_config: dict[str, str], initi
     from modstream.registry.follow import start_following
     from modstream.registry.repository import RegistryLink
     from modstream.settings import RegistrySettings
+    from modstream.stream.refusals import check_login
 
+    check_login(client_config)  # a refused login ends here, in about a second
     settings = RegistrySettings()
     topic = args.models_topic or settings.models_topic
     name = args.model_name or settings.model_name

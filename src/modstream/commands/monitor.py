@@ -141,9 +141,12 @@ def settings_from_args(args: argparse.Namespace) -> MonitorSettings:
 
 def _run(args: argparse.Namespace) -> int:
     from modstream.monitor.service import run_monitor
+    from modstream.stream.refusals import check_login
 
+    settings = settings_from_args(args)
+    check_login(settings.client_config())  # a refused login ends here, in about a second
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_monitor(settings_from_args(args), stop)
+    run_monitor(settings, stop)
     return 0
