@@ -105,37 +105,33 @@ def _model_lines(trained: Path, demo_csv: Path) -> str:
     )
 
 
+@pytest.mark.parametrize(
+    "more", [[], ["--chunk-rows", "16", "--jobs", "2"]], ids=["one process", "two processes"]
+)
 def test_a_scored_file_holds_exactly_the_models_scores(
-    trained: Path, demo_csv: Path, tmp_path: Path
+    trained: Path, demo_csv: Path, tmp_path: Path, more: list[str]
 ) -> None:
     """The command's own process (allocator and collector tuned for one batch) writes the
-    same bytes as ``json.dumps`` of the model's probabilities computed in this process."""
+    same bytes as ``json.dumps`` of the model's probabilities computed in this process; so
+    do two scoring processes (19 chunks, more than are read ahead: answers come back while
+    chunks are still being sent)."""
     out = tmp_path / "scores.jsonl"
-    result = run("predict", "--model", str(trained), "--data", str(demo_csv), "--output", str(out))
-    assert result.returncode == 0, result.stderr
-    assert out.read_text(encoding="utf-8") == _model_lines(trained, demo_csv)
-
-
-def test_a_file_scored_by_two_processes_is_the_same_bytes_in_order(
-    trained: Path, demo_csv: Path, tmp_path: Path
-) -> None:
-    # 19 chunks: more than the chunks read ahead, so answers arrive while chunks are sent.
-    out = tmp_path / "scores.jsonl"
-    result = run("predict", "--model", str(trained), "--data", str(demo_csv),
-                 "--output", str(out), "--chunk-rows", "16", "--jobs", "2")  # fmt: skip
+    result = run("predict", "--model", str(trained), "--data", str(demo_csv), "--output",
+                 str(out), *more)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "scored 300 rows" in result.stderr
     assert out.read_text(encoding="utf-8") == _model_lines(trained, demo_csv)
 
 
 def test_a_negative_number_of_processes_is_refused_in_one_line(
-    trained: Path, demo_csv: Path, tmp_path: Path
+    trained: Path, demo_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "scores.jsonl"
-    result = run("predict", "--model", str(trained), "--data", str(demo_csv),
-                 "--output", str(out), "--jobs", "-1")  # fmt: skip
-    assert result.returncode == 2
-    assert _one_error_line(result.stderr, "predict", "argument --jobs: expected 0 (one per core)")
+    args = ["predict", "--model", str(trained), "--data", str(demo_csv), "--output", str(out)]
+    with pytest.raises(SystemExit) as stopped:  # the argument parser's exit
+        main([*args, "--jobs", "-1"])
+    assert stopped.value.code == 2
+    assert _one_error_line(capsys.readouterr().err, "predict", "argument --jobs: expected 0")
     assert not out.exists()
 
 
