@@ -109,7 +109,7 @@ def _result(future: Future[Scores]) -> Scores:
     except BrokenProcessPool as exc:  # killed, or out of memory
         raise ModelError(
             f"a scoring process ended before its chunk was scored ({exc}); "
-            "nothing after the rows already written was scored"
+            "the output holds the rows before that chunk only"
         ) from exc
 
 
