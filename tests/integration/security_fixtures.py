@@ -144,9 +144,15 @@ def modstream(
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> tuple[int, str]:
-    """Run ``modstream ARGS`` to its end; its exit code and its stdout + stderr."""
+    """Run ``modstream ARGS`` to its end; its exit code and its stdout + stderr. One that
+    runs past ``timeout`` is killed (the test fails on the timeout, leaving nothing behind)."""
     process = modstream(*args, env=env)
-    out, err = process.communicate(timeout=timeout)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
     return process.returncode, out + err
 
 
