@@ -109,7 +109,9 @@ def test_long_lived_readers_fit_their_idle_wait_to_the_broker_and_see_new_record
     config = {"bootstrap.servers": broker.bootstrap_servers}
     expected = LONG_FETCH_WAIT_MS if broker_kind == APACHE_KAFKA else 50
     assert reader_config(config, 50, "test")["fetch.wait.max.ms"] == expected
-    assert reader_config({**config, "fetch.wait.max.ms": "7"}, 50, "test")["fetch.wait.max.ms"] == "7"
+    assert (
+        reader_config({**config, "fetch.wait.max.ms": "7"}, 50, "test")["fetch.wait.max.ms"] == "7"
+    )
 
     topic = unique("table")
     broker.create_topics({topic: 1})
