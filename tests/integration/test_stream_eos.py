@@ -197,7 +197,9 @@ def test_a_frozen_exactly_once_worker_whose_id_was_taken_stops_when_it_wakes(
     monkeypatch.setenv("MODSTREAM_INSTANCE", "host-a")
     topics = Topics(kafka, partitions=2).create()
     servers = kafka.bootstrap_servers
-    first, later = 3_000, 1_000
+    # Enough inputs that the worker is still at them once the test has seen its first
+    # answers and starts trying to freeze it (with 3,000 it could finish them all first).
+    first, later = 12_000, 1_000
     for partition in range(2):
         produce(kafka, topics.input, [seldon(f"comment {partition}-{n}") for n in
                                       range(first // 2)], partition=partition)  # fmt: skip
