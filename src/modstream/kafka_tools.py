@@ -5,6 +5,7 @@ long-lived reader fits to the broker it finds."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -59,12 +60,19 @@ class LoggedClientErrors:
     """A long-lived client's ``error_cb``: each kind of error logged once per interval,
     naming the client (librdkafka reports a broker that is down at every reconnect)."""
 
-    def __init__(self, who: str, logger: logging.Logger | None = None) -> None:
+    def __init__(self, who: str) -> None:
         self.who = who
-        self.log = RateLimitedLog(logger=logger)
+        self.log = RateLimitedLog()
 
     def __call__(self, error: KafkaError) -> None:
         self.log.warning(str(error.code()), f"{self.who}: kafka client: {error.str()}")
+
+
+@functools.cache
+def _client_errors(who: str) -> LoggedClientErrors:
+    """One ``error_cb`` for all the clients of ``who`` (a consumer, its producer, one that
+    replaces it): a broker that is down is reported once per interval, not once per client."""
+    return LoggedClientErrors(who)
 
 
 def long_lived(config: Mapping[str, Any], who: str) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def long_lived(config: Mapping[str, Any], who: str) -> dict[str, Any]:
     follower, the dashboard): librdkafka's lines as log records, its errors once per kind
     and interval (see ``LoggedClientErrors``). Settings in ``config`` win."""
     hooks = {"log_level": LONG_LIVED_LOG_LEVEL, "logger": LIBRDKAFKA_LOG}
-    return {**hooks, "error_cb": LoggedClientErrors(who), **config}
+    return {**hooks, "error_cb": _client_errors(who), **config}
 
 
 class ClientErrors:
