@@ -3,9 +3,9 @@
 Start order: model, broker (with its topics), then the model server, the stream worker
 and the monitor side by side, then the dashboard. With ``--bootstrap-servers`` an
 existing Kafka replaces the broker: that it answers, the login and the topics are checked
-(missing topics created) before the model (``existing.py``). Stop order (Ctrl-C or
-SIGTERM): dashboard, monitor, worker, server, broker; each one is waited for and killed
-after ``stop_timeout_s``. If a child dies on its own, everything else is stopped and
+(missing topics created) before the model (``existing.py``). Stop (Ctrl-C or SIGTERM):
+the dashboard, monitor, worker and server side by side (none needs another to stop), then
+the broker they all use; each child is waited for and killed after ``stop_timeout_s``. If a child dies on its own, everything else is stopped and
 ``modstream up`` exits 1 with the child's last log lines.
 """
 
@@ -37,6 +37,7 @@ from modstream.up.runtime import DashboardRunner, plan_ports
 log = logging.getLogger(__name__)
 
 WORKER_GROUP = "modstream-up"
+BROKER = "Kafka broker"
 
 
 class Orchestrator:
@@ -87,7 +88,7 @@ class Orchestrator:
         s = self.settings
         if not s.bootstrap_servers:
             self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
-            broker = self._spawn("Kafka broker", _broker_args(s, ports))
+            broker = self._spawn(BROKER, _broker_args(s, ports))
             _wait_for_topics(broker, ports, s.topics)
         kafka = {"bootstrap.servers": ports.bootstrap_servers, **s.kafka_config}
         publish_champion(s, kafka, choice, self.workdir, self.say)
@@ -128,7 +129,7 @@ class Orchestrator:
             await stop.wait()
             watch.cancel()
         finally:
-            self.say("stopping: dashboard")
+            self._interrupt_clients(also="dashboard")  # they stop while it does
             await runner.stop()
         return 1 if self.failed is not None else 0
 
@@ -146,9 +147,23 @@ class Orchestrator:
             await asyncio.sleep(0.5)
 
     # -- stopping ----------------------------------------------------------------------
+    def _interrupt_clients(self, also: str | None = None) -> None:
+        """Ask every child but the broker to stop, all at once (none needs another to
+        stop); ``also`` names what the caller stops beside them."""
+        asked = [
+            child for child in reversed(self.children)
+            if child.name != BROKER and not child.interrupted and child.exit_code() is None
+        ]  # fmt: skip
+        names = [*([also] if also else []), *(child.name for child in asked)]
+        if names:
+            self.say(f"stopping: {_listed(names)}")
+        for child in asked:
+            child.interrupt()
+
     def _stop_children(self) -> None:
-        for child in reversed(self.children):  # worker, server, broker
-            if child.exit_code() is None:
+        self._interrupt_clients()
+        for child in reversed(self.children):  # the broker, started first, stops last
+            if child.name == BROKER and child.exit_code() is None:
                 self.say(f"stopping: {child.name}")
             code = child.stop(self.settings.stop_timeout_s)
             if code not in (0, None, -signal.SIGINT) and child is not self.failed:
@@ -164,6 +179,11 @@ class Orchestrator:
             shutil.rmtree(self.workdir, ignore_errors=True)
         else:
             self.say(f"logs kept in {self.workdir}")
+
+
+def _listed(names: list[str]) -> str:
+    """The names as a sentence lists them: a; a and b; a, b and c."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _print(text: str) -> None:

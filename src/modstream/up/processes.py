@@ -73,6 +73,7 @@ class ChildProcess:
         self.log_path = log_path
         self.env = {**os.environ, **env} if env else None  # credentials go here, not in argv
         self.process: subprocess.Popen[bytes] | None = None
+        self.interrupted = False
 
     @property
     def pid(self) -> int | None:
@@ -95,18 +96,26 @@ class ChildProcess:
         """The exit code if the process has ended, else ``None``."""
         return None if self.process is None else self.process.poll()
 
-    def stop(self, timeout: float) -> int | None:
-        """SIGINT, wait up to ``timeout`` seconds, then SIGKILL; returns the exit code.
+    def interrupt(self) -> None:
+        """Ask the process to stop (SIGINT), once: a second SIGINT would cut its graceful
+        stop short.
 
         SIGINT, not SIGTERM: every verb stops gracefully on it (``modstream broker`` stops
         its broker on KeyboardInterrupt), and the child is in its own session, so only
         this call sends it.
         """
         process = self.process
+        if process is not None and not self.interrupted and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            self.interrupted = True
+
+    def stop(self, timeout: float) -> int | None:
+        """``interrupt``, wait up to ``timeout`` seconds, then SIGKILL; returns the exit code."""
+        process = self.process
         if process is None:
             return None
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            self.interrupt()
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
