@@ -10,7 +10,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -75,12 +75,28 @@ def _client_errors(who: str) -> LoggedClientErrors:
     return LoggedClientErrors(who)
 
 
-def long_lived(config: Mapping[str, Any], who: str) -> dict[str, Any]:
+def long_lived(
+    config: Mapping[str, Any], who: str, refusals: Refusals | None = None
+) -> dict[str, Any]:
     """``config`` for a client that runs as long as its process (the monitor, a registry
     follower, the dashboard): librdkafka's lines as log records, its errors once per kind
-    and interval (see ``LoggedClientErrors``). Settings in ``config`` win."""
-    hooks = {"log_level": LONG_LIVED_LOG_LEVEL, "logger": LIBRDKAFKA_LOG}
-    return {**hooks, "error_cb": _client_errors(who), **config}
+    and interval (see ``LoggedClientErrors``). Settings in ``config`` win.
+
+    ``refusals`` also gets every error, for an owner that stops on one (a login the cluster
+    no longer accepts, say after a password rotation) instead of retrying for ever.
+    """
+    logged = _client_errors(who)
+    error_cb = logged if refusals is None else _noting(refusals, logged)
+    return {"log_level": LONG_LIVED_LOG_LEVEL, "logger": LIBRDKAFKA_LOG, "error_cb": error_cb,
+            **config}  # fmt: skip
+
+
+def _noting(refusals: Refusals, logged: LoggedClientErrors) -> Callable[[KafkaError], None]:
+    def error_cb(error: KafkaError) -> None:
+        refusals.note(error)
+        logged(error)
+
+    return error_cb
 
 
 class ClientErrors:
@@ -120,7 +136,9 @@ def cluster_id(config: Mapping[str, Any], timeout: float = 5.0) -> str | None:
     return None
 
 
-def reader_config(config: Mapping[str, Any], short_wait_ms: int, who: str) -> dict[str, Any]:
+def reader_config(
+    config: Mapping[str, Any], short_wait_ms: int, who: str, refusals: Refusals | None = None
+) -> dict[str, Any]:
     """``config`` for a consumer that reads for as long as its process runs (a monitor, a
     table follower, the dashboard's feed), ``long_lived``: an idle fetch waits
     ``short_wait_ms``, or as long as a broker that answers fetches as records arrive allows
@@ -128,7 +146,7 @@ def reader_config(config: Mapping[str, Any], short_wait_ms: int, who: str) -> di
     stands. Costs one request to the cluster."""
     wait = fetch_wait_ms(cluster_id(config), config)
     fetch_wait = short_wait_ms if wait is None else wait
-    return long_lived({"fetch.wait.max.ms": fetch_wait, **config}, who)
+    return long_lived({"fetch.wait.max.ms": fetch_wait, **config}, who, refusals)
 
 
 def produce_values(

@@ -101,6 +101,7 @@ async def serve(
         f"{settings.host}:{settings.grpc_port}" if rpc else "(disabled)",
     )
     stopped = asyncio.create_task(stop.wait())
+    watch = asyncio.create_task(_watch_registry(registry, stop)) if registry else None
     await asyncio.wait({http_task, stopped}, return_when=asyncio.FIRST_COMPLETED)
     log.info("shutting down: finishing in-flight requests")
     http.should_exit = True
@@ -109,9 +110,23 @@ async def serve(
         waits.append(asyncio.create_task(rpc.stop(settings.shutdown_grace_s)))
     await asyncio.gather(*waits)
     stopped.cancel()
+    if watch is not None:
+        watch.cancel()
     await plane.stop()
     if registry is not None:
         registry.followed.stop()
+        if registry.followed.follower.refused is not None:
+            raise registry.followed.follower.refused
     if http_task.exception() is None and not http.started:
         raise OSError(f"could not listen on {settings.host}:{settings.http_port}")
     log.info("stopped")
+
+
+async def _watch_registry(registry: RegistryLink, stop: asyncio.Event) -> None:
+    """Stop serving, gracefully, once the cluster refuses the registry follower's login (a
+    rotated password): a promotion would go unseen while the server looks healthy; the
+    error ends the command, and a restart with the new login follows again."""
+    while registry.followed.follower.refused is None:
+        await asyncio.sleep(0.5)
+    log.error("the registry can no longer be followed; shutting down")
+    stop.set()

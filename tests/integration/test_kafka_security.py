@@ -2,7 +2,7 @@
 TLS with a CA made here) and ACLs that let each principal use only its own topics, group
 and transactional id. A refused login or ACL ends with one clear line and a non-zero exit,
 nothing is committed without the right to write, a rotated password stops a running
-worker, and no password or private key shows in logs, metrics, errors or command lines."""
+worker, monitor and registry-following server, and no password or private key shows in logs, metrics, errors or command lines."""
 
 from __future__ import annotations
 
@@ -91,9 +91,9 @@ def _send_and_read(secured: Secured, topics: StreamTopics, texts: list[str]) -> 
     return [line for line in lines(output) if line.startswith("{")]
 
 
-def _ready(port: int) -> bool:
+def _ready(port: int, path: str = READY_PATH) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}{READY_PATH}", timeout=5).status_code == 200
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -230,13 +230,7 @@ def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: Text
         produce(secured.cluster, topics.input, [seldon("before the rotation")])
         assert len(read(secured.cluster, topics.output, 1, timeout=90)) == 1
         assert worker.ready
-        new_password = secured.users["rotating"].password + "-rotated"
-        secured.extra_secrets.append(new_password)
-        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
-        admin = secured.cluster.admin()
-        change = UserScramCredentialUpsertion("rotating", info, new_password.encode())
-        for future in admin.alter_user_scram_credentials([change]).values():
-            future.result(30)
+        _rotate_password(secured, "rotating")
         # Its connections must log in again within connections.max.reauth.ms, and fail.
         assert wait_for(lambda: not thread.is_alive(), timeout=120)
     finally:
@@ -246,6 +240,49 @@ def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: Text
     assert isinstance(error, AuthenticationFailed), error
     assert not worker.ready
     secured.assert_hidden(str(error))
+
+
+def _rotate_password(secured: Secured, user: str) -> None:
+    """Give ``user`` a new password on the cluster (the clients still have the old one)."""
+    new_password = secured.users[user].password + "-rotated"
+    secured.extra_secrets.append(new_password)
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096)
+    change = UserScramCredentialUpsertion(user, info, new_password.encode())
+    admin = secured.cluster.admin()  # kept until the change is done
+    for future in admin.alter_user_scram_credentials([change]).values():
+        future.result(30)
+
+
+def test_a_rotated_password_stops_the_monitor_and_a_server_following_the_registry(
+    secured: Secured, model_dir: Path, tmp_path: Path
+) -> None:
+    prefix = unique("turned")
+    allow_up(secured, "turned", prefix, create=False)
+    names = ["predictions", "decisions", "metrics", "alerts", "models"]
+    topic = {name: f"{prefix}-{name}" for name in names}
+    secured.cluster.create_topics(dict.fromkeys(topic.values(), 1))
+    common = ["--bootstrap-servers", secured.servers,
+              "--kafka-config", f"@{secured.users['turned'].properties}"]  # fmt: skip
+    monitor_port, http_port, grpc_port = free_port(), free_port(), free_port()
+    monitor = modstream("monitor", *common, "--predictions-topic", topic["predictions"],
+                        "--decisions-topic", topic["decisions"], "--metrics-topic",
+                        topic["metrics"], "--alerts-topic", topic["alerts"],
+                        "--state-dir", str(tmp_path / "state"), "--port", str(monitor_port))  # fmt: skip
+    server = modstream("serve", "--registry", "--model", str(model_dir), *common,
+                       "--models-topic", topic["models"], "--http-port", str(http_port),
+                       "--grpc-port", str(grpc_port))  # fmt: skip
+    try:
+        assert wait_for(lambda: _ready(monitor_port) and _ready(http_port, "/v2/health/ready"),
+                        timeout=90)  # fmt: skip
+        _rotate_password(secured, "turned")
+        # Each must notice at its next login (connections.max.reauth.ms), stop and say why.
+        results = [(process.wait(120), *process.communicate()) for process in (monitor, server)]
+    finally:
+        for process in (monitor, server):
+            stop(process)
+    for (code, out, err), command in zip(results, ["monitor", "serve"], strict=True):
+        _assert_one_line_error(code, out + err, command, "refused the login")
+        secured.assert_hidden(out + err)
 
 
 def test_up_runs_on_the_secured_kafka_creates_what_is_missing_and_shows_no_secret(

@@ -39,6 +39,7 @@ from modstream.monitor.snapshot import Offsets, load_snapshot, save_snapshot
 from modstream.settings.monitor import MonitorSettings
 from modstream.stream.clients import describe
 from modstream.stream.deadletter import DeadLetter, ProducerSink
+from modstream.stream.refusals import Refusals
 
 __all__ = ["MonitorRunner"]
 
@@ -66,6 +67,7 @@ class MonitorRunner:
         self._assigned: set[tuple[str, int]] = set()
         self._failures: list[str] = []
         self._waiting = RateLimitedLog(logger=log)
+        self.refusals = Refusals()  # what its clients were refused (see ``_loop``)
         self.last_report: dict[str, Any] | None = None
         self.consumer: Any = None
         self.producer: Any = None
@@ -77,7 +79,7 @@ class MonitorRunner:
         config = self.settings.client_config()
         self.consumer = Consumer(
             {
-                **reader_config(config, FETCH_WAIT_MS, "monitor"),
+                **reader_config(config, FETCH_WAIT_MS, "monitor", self.refusals),
                 "group.id": "modstream-monitor",  # required by the client; nothing is committed
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
@@ -87,7 +89,7 @@ class MonitorRunner:
         self.producer = self._new_producer()
         try:
             while not self._assign() and not stop.wait(_RETRY_S):
-                pass  # the cluster does not answer yet: not ready, and said why
+                self.refusals.check()  # the cluster does not answer yet: not ready, said why
             if not stop.is_set():
                 self.ready.set()
                 log.info("monitor reading %s", ", ".join(self._topics()))
@@ -97,14 +99,17 @@ class MonitorRunner:
             self._tick()
             self._checkpoint()
             self.consumer.close()
-            self.producer.flush(10.0)
+            self._flush(10.0)  # a refused login delivers nothing more: the snapshot stands
             self.consumer = self.producer = None  # let the clients go before the broker does
 
     def _loop(self, stop: threading.Event) -> None:
+        """Read, tick and snapshot; a login the cluster refuses (a rotated password) ends
+        it with that error, as it ends the worker."""
         s = self.settings
         next_tick = time.monotonic() + s.tick_s
         next_snapshot = time.monotonic() + s.snapshot_s
         while not stop.is_set():
+            self.refusals.check()
             messages = self.consumer.consume(s.records_per_poll, _POLL_S)
             if messages:
                 self.apply(messages)
@@ -118,7 +123,8 @@ class MonitorRunner:
                 next_snapshot = now + s.snapshot_s
 
     def _new_producer(self) -> Producer:
-        return Producer(long_lived({**self.settings.client_config(), "linger.ms": 20}, "monitor"))
+        config = {**self.settings.client_config(), "linger.ms": 20}
+        return Producer(long_lived(config, "monitor", self.refusals))
 
     def _topics(self) -> list[str]:
         s = self.settings
@@ -181,7 +187,9 @@ class MonitorRunner:
         )
 
     def _checkpoint(self) -> None:
-        undelivered = self.producer.flush(self.settings.snapshot_s)
+        undelivered = self._flush(self.settings.snapshot_s)
+        if self.refusals.first is not None:
+            return  # the loop stops on it; the last snapshot stands
         if undelivered or self._failures:
             self._failures.append(f"{undelivered} undelivered")
             self._rewind()
@@ -189,6 +197,15 @@ class MonitorRunner:
         if self.state_dir is not None:
             with self.lock:
                 save_snapshot(self.state_dir, self.monitor, self.offsets)
+
+    def _flush(self, timeout: float) -> int:
+        """``producer.flush``, cut short by a refusal; returns the count undelivered."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(0.0, deadline - time.monotonic())  # a negative wait has no end
+            undelivered = int(self.producer.flush(min(_RETRY_S, left)))
+            if not undelivered or self.refusals.first or time.monotonic() >= deadline:
+                return undelivered
 
     # -- records --------------------------------------------------------------------
     def apply(self, messages: list[Any]) -> None:

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from modstream.errors import ArtifactError, InvalidInput
+from modstream.errors import ArtifactError, InvalidInput, ModstreamError
 from modstream.model import TextModel
 from modstream.registry import events as ev
 from modstream.registry.client import Registry
@@ -59,6 +59,11 @@ class RegistryFollower:
 
     def stop(self) -> None:
         self._table.stop()
+
+    @property
+    def refused(self) -> ModstreamError | None:
+        """Why it no longer follows: the cluster refused its login (see ``TableFollower``)."""
+        return self._table.refused
 
     def _fold(self, message: Any) -> None:
         try:

@@ -22,10 +22,12 @@ from confluent_kafka.admin import NewTopic
 
 from modstream.errors import ModstreamError, NotFound
 from modstream.kafka_tools import long_lived, reader_config
+from modstream.stream.refusals import Refusals
 
 log = logging.getLogger(__name__)
 
 PARTITION = 0
+_WHO = "registry"  # how the followers' clients are named in the log
 Config = Mapping[str, str]
 OnRecord = Callable[[Any], None]
 
@@ -142,7 +144,7 @@ class TableWriter:
         with self._lock:
             if self._producer is None:
                 settings = {**self.config, "enable.idempotence": True, "linger.ms": 0}
-                self._producer = Producer(long_lived(settings, "registry"))
+                self._producer = Producer(long_lived(settings, _WHO))
             producer = self._producer
         result: list[Any] = []
         try:
@@ -185,6 +187,8 @@ class TableFollower:
     too: once when everything that existed at start-up has been applied, then after each
     later round of new records, so a reader acts on a consistent state, never on the
     intermediate states of its catch-up. ``caught_up`` is set after the first ``on_settled``.
+    A login the cluster refuses (a rotated password) ends the follower: ``refused`` holds
+    the error for its owner, who can no longer trust that it follows.
     """
 
     def __init__(
@@ -201,6 +205,7 @@ class TableFollower:
         self.on_record = on_record
         self.on_settled = on_settled
         self.caught_up = threading.Event()
+        self._refusals = Refusals()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -213,11 +218,19 @@ class TableFollower:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    @property
+    def refused(self) -> ModstreamError | None:
+        """What ended the follower, if the cluster refused it (see the class)."""
+        return self._refusals.first
+
+    def _following(self) -> bool:
+        return self.refused is None and not self._stop.is_set()
+
     def _run(self) -> None:
-        consumer = _consumer(reader_config(self.config, FETCH_WAIT_MS, "registry"))
+        consumer = _consumer(reader_config(self.config, FETCH_WAIT_MS, _WHO, self._refusals))
         try:
             end = self._start(consumer)
-            while not self._stop.is_set():
+            while self._following():
                 applied = [m for m in consumer.consume(100, 0.1) if self._usable(m)]
                 for message in applied:
                     self._apply(message)
@@ -228,6 +241,8 @@ class TableFollower:
                     self._settle()
                     self.caught_up.set()
         finally:
+            if self.refused is not None:
+                log.error("topic %s is no longer followed: %s", self.topic, self.refused)
             consumer.close()
 
     def _start(self, consumer: Consumer) -> int:
@@ -237,7 +252,7 @@ class TableFollower:
         the follower waits for the topic to appear.
         """
         reported = False
-        while not self._stop.is_set():
+        while self._following():
             try:
                 end = _end_offset(consumer, self.topic, 5.0)
             except ModstreamError as exc:
