@@ -285,6 +285,27 @@ def test_a_rotated_password_stops_the_monitor_and_a_server_following_the_registr
         secured.assert_hidden(out + err)
 
 
+def test_a_monitor_that_may_not_write_its_metrics_stops_with_one_line(secured: Secured) -> None:
+    prefix = unique("mute")
+    topic = {name: f"{prefix}-{name}" for name in ["predictions", "decisions", "metrics", "alerts"]}
+    secured.cluster.create_topics(dict.fromkeys(topic.values(), 1))
+    # No ACL for its group either: it assigns its partitions and commits nothing, so it
+    # needs none, and that refusal must not be what stops it.
+    secured.cluster.create_acls(
+        allow("nowrite", read=[topic["predictions"], topic["decisions"]], write=[topic["alerts"]])
+    )
+    common = ["--bootstrap-servers", secured.servers,
+              "--kafka-config", f"@{secured.users['nowrite'].properties}"]  # fmt: skip
+    # Its first tick publishes the metrics: refused, it stops instead of rewinding for ever.
+    code, output = run("monitor", *common, "--predictions-topic", topic["predictions"],
+                       "--decisions-topic", topic["decisions"], "--metrics-topic",
+                       topic["metrics"], "--alerts-topic", topic["alerts"], "--tick-s", "1",
+                       "--port", "0", timeout=60)  # fmt: skip
+    _assert_one_line_error(code, output, "monitor", f"write to topic {topic['metrics']!r}",
+                           "TOPIC_AUTHORIZATION_FAILED")  # fmt: skip
+    secured.assert_hidden(output)
+
+
 def test_up_runs_on_the_secured_kafka_creates_what_is_missing_and_shows_no_secret(
     secured: Secured, model_dir: Path, model: TextModel, tmp_path: Path
 ) -> None:

@@ -39,7 +39,7 @@ from modstream.monitor.snapshot import Offsets, load_snapshot, save_snapshot
 from modstream.settings.monitor import MonitorSettings
 from modstream.stream.clients import describe
 from modstream.stream.deadletter import DeadLetter, ProducerSink
-from modstream.stream.refusals import Refusals
+from modstream.stream.refusals import NOMINAL_GROUP, Refusals
 
 __all__ = ["MonitorRunner"]
 
@@ -67,7 +67,7 @@ class MonitorRunner:
         self._assigned: set[tuple[str, int]] = set()
         self._failures: list[str] = []
         self._waiting = RateLimitedLog(logger=log)
-        self.refusals = Refusals()  # what its clients were refused (see ``_loop``)
+        self.refusals = Refusals(ignored=NOMINAL_GROUP)  # what stops it (see ``_loop``)
         self.last_report: dict[str, Any] | None = None
         self.consumer: Any = None
         self.producer: Any = None
@@ -214,9 +214,11 @@ class MonitorRunner:
         outcomes: Counter[tuple[str, str]] = Counter()
         decisions_topic = self.settings.decisions_topic
         for message in messages:
-            if message.error() is not None:
-                if message.error().code() != KafkaError._PARTITION_EOF:
-                    log.warning("consumer: %s", message.error().str())
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer: %s", error.str())
+                    self.refusals.note(error, "read", message.topic())  # an ACL stops it
                 continue
             topic = message.topic()
             if topic == decisions_topic:
@@ -243,7 +245,10 @@ class MonitorRunner:
             )
         except BadDecision as exc:
             sink = ProducerSink(self.producer, self._delivered)
-            DeadLetter(sink, self.settings.dead_letter).send(message, exc)
+            try:
+                DeadLetter(sink, self.settings.dead_letter).send(message, exc)
+            except KafkaException as refused:
+                self._undelivered(refused.args[0], self.settings.dead_letter)
             return "dead_lettered"
         batch.add(decision)
         return "read"
@@ -264,9 +269,14 @@ class MonitorRunner:
             return "unreadable"
         return "read"
 
-    def _delivered(self, error: KafkaError | None, _message: Any) -> None:
+    def _delivered(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
-            self._failures.append(error.str())
+            self._undelivered(error, message.topic())
+
+    def _undelivered(self, error: KafkaError, topic: str) -> None:
+        self._failures.append(error.str())
+        # An output the ACLs refuse would be refused again after every rewind: it stops.
+        self.refusals.note(error, "write to", topic)
 
     # -- outputs --------------------------------------------------------------------
     def report(self) -> dict[str, Any]:
@@ -297,9 +307,7 @@ class MonitorRunner:
                 key: report[key] for key in ("clock", "windows", "versions", "drift", "totals")
             }
             record["wall"] = time.time()
-            self.producer.produce(
-                topic, key=b"tick", value=orjson.dumps(record), on_delivery=self._delivered
-            )
+            self._produce(topic, b"tick", orjson.dumps(record))
             self.producer.poll(0)
 
     def _publish_alert(self, alert: DriftAlert) -> None:
@@ -313,12 +321,15 @@ class MonitorRunner:
             alert.statistics,
         )
         if self.settings.alerts_topic:
-            self.producer.produce(
-                self.settings.alerts_topic,
-                key=alert.version.encode(),
-                value=orjson.dumps(record),
-                on_delivery=self._delivered,
-            )
+            self._produce(self.settings.alerts_topic, alert.version.encode(), orjson.dumps(record))
+
+    def _produce(self, topic: str, key: bytes, value: bytes) -> None:
+        """Send one output; one the client refuses at once (a topic the ACLs do not let it
+        write) is undelivered, like one the cluster refuses later."""
+        try:
+            self.producer.produce(topic, key=key, value=value, on_delivery=self._delivered)
+        except KafkaException as exc:
+            self._undelivered(exc.args[0], topic)
 
 
 def _timestamp_s(message: Any) -> float:

@@ -22,7 +22,7 @@ from confluent_kafka.admin import NewTopic
 
 from modstream.errors import ModstreamError, NotFound
 from modstream.kafka_tools import long_lived, reader_config
-from modstream.stream.refusals import Refusals
+from modstream.stream.refusals import NOMINAL_GROUP, Refusals
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class TableFollower:
         self.on_record = on_record
         self.on_settled = on_settled
         self.caught_up = threading.Event()
-        self._refusals = Refusals()
+        self._refusals = Refusals(ignored=NOMINAL_GROUP)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 

@@ -41,6 +41,10 @@ _ACL = {
 # A newer producer with the same transactional id started: this one is fenced for good.
 _FENCED = {KafkaError._FENCED, KafkaError.PRODUCER_FENCED}
 MISSING_TOPIC = frozenset({KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC})
+# A consumer that assigns its partitions and commits nothing (the monitor, a table
+# follower) has a group id only because the client requires one: a principal the ACLs do
+# not let into that group still reads, so that refusal does not stop it.
+NOMINAL_GROUP = frozenset({KafkaError.GROUP_AUTHORIZATION_FAILED})
 
 
 # What the principal was refused on each kind of resource, when the caller does not say.
@@ -101,13 +105,20 @@ class Refusals:
     ``names``: the group and transactional id the client uses, named in the message.
     """
 
-    def __init__(self, names: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, names: Mapping[str, str] | None = None, ignored: frozenset[int] = frozenset()
+    ) -> None:
         self.names = dict(names or {})
+        self.ignored = ignored  # error codes that do not stop this client's owner
         self.first: ModstreamError | None = None
 
-    def note(self, error: KafkaError) -> bool:
-        """Remember ``error`` if it is a refusal; returns whether it was one."""
-        found = refusal(error, names=self.names)
+    def note(self, error: KafkaError, action: str | None = None, topic: str | None = None) -> bool:
+        """Remember ``error`` if it is a refusal; returns whether it was one. ``action`` and
+        ``topic``: what the client did with which topic, when the error is a record's."""
+        if error.code() in self.ignored:
+            return False
+        names = self.names if topic is None else {**self.names, "topic": topic}
+        found = refusal(error, action=action, names=names)
         if found is not None and self.first is None:
             self.first = found
         return found is not None
