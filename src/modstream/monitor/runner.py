@@ -103,8 +103,8 @@ class MonitorRunner:
             self.consumer = self.producer = None  # let the clients go before the broker does
 
     def _loop(self, stop: threading.Event) -> None:
-        """Read, tick and snapshot; a login the cluster refuses (a rotated password) ends
-        it with that error, as it ends the worker."""
+        """Read, tick and snapshot; a refusal (a login the cluster no longer accepts after a
+        password rotation, a topic the ACLs do not allow) ends it, as it ends the worker."""
         s = self.settings
         next_tick = time.monotonic() + s.tick_s
         next_snapshot = time.monotonic() + s.snapshot_s

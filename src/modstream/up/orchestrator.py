@@ -5,8 +5,9 @@ and the monitor side by side, then the dashboard. With ``--bootstrap-servers`` a
 existing Kafka replaces the broker: that it answers, the login and the topics are checked
 (missing topics created) before the model (``existing.py``). Stop (Ctrl-C or SIGTERM):
 the dashboard, monitor, worker and server side by side (none needs another to stop), then
-the broker they all use; each child is waited for and killed after ``stop_timeout_s``. If a child dies on its own, everything else is stopped and
-``modstream up`` exits 1 with the child's last log lines.
+the broker they all use; each child is waited for and killed after ``stop_timeout_s``. If
+a child dies on its own, everything else is stopped and ``modstream up`` exits 1 with the
+child's last log lines.
 """
 
 from __future__ import annotations
