@@ -217,8 +217,8 @@ def test_the_event_stream_starts_with_a_snapshot(up: Up) -> None:
     assert data["model"]["demo"] is False
 
 
-def test_ctrl_c_stops_everything_in_order_and_leaves_no_process(model_dir: Path) -> None:
-    up = start_up("--model", str(model_dir))
+def test_ctrl_c_stops_everything_in_order_and_leaves_no_process(up: Up) -> None:
+    # The module's ``up``, after the tests above sent it traffic; it is their last user.
     children = descendants(up.process.pid)
     assert len(children) >= 4  # broker (and its Tansu process), server, worker
     assert stop_up(up) == 0
