@@ -1,4 +1,6 @@
 """``modstream up`` as a user runs it: a real process with its broker, worker and servers.
+The loop closes on it: a comment is scored, a moderator's decision from the dashboard joins
+it in the monitor, and the numbers reach the dashboard.
 
 The helpers here (``start_up``, ``stop_up``, ``descendants``) are shared with the browser
 test of the dashboard.
@@ -17,9 +19,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+from modstream.kafka_tools import consume_records
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -126,10 +131,11 @@ def alive(pids: set[int]) -> set[int]:
     return left
 
 
-def produce(up: Up, *texts: str, raw: bool = False) -> None:
+def produce(up: Up, *texts: str, raw: bool = False, key: str | None = None) -> None:
     command = [sys.executable, "-m", "modstream", "produce"]
     command += ["--bootstrap-servers", up.bootstrap, "--topic", "comments", *texts]
-    subprocess.run(command + (["--raw"] if raw else []), check=True, capture_output=True)
+    command += (["--raw"] if raw else []) + (["--key", key] if key else [])
+    subprocess.run(command, check=True, capture_output=True)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
@@ -215,6 +221,52 @@ def test_the_event_stream_starts_with_a_snapshot(up: Up) -> None:
         data = json.loads(next(lines).removeprefix("data: "))
     assert data["config"]["input_topic"] == "comments"
     assert data["model"]["demo"] is False
+
+
+def test_up_says_where_the_monitor_is_and_creates_its_topics(up: Up) -> None:
+    monitor = f"http://127.0.0.1:{up.ports['monitor-port']}/api/report"
+    assert f"Monitor    {monitor}  decisions: decisions, alerts: monitor.alerts" in up.output
+    assert httpx.get(monitor, timeout=10).status_code == 200
+    assert httpx.get(f"http://127.0.0.1:{up.ports['monitor-port']}/ready").status_code == 200
+
+
+def test_a_decision_from_the_dashboard_joins_its_comment_in_the_monitor(up: Up) -> None:
+    produce(up, "lol source: trust me bro", key="t1_loop")
+    wait_for(
+        lambda: any(c.get("comment_id") == "t1_loop" for c in _snapshot(up)["comments"]),
+        what="the comment on the dashboard",
+    )
+    answer = httpx.post(f"{up.url}/api/decisions", json={"id": "t1_loop", "removed": True})
+    assert answer.status_code == 202 and answer.json()["topic"] == "decisions"
+    wait_for(lambda: _labelled(_quality(up)) >= 1, timeout=60, what="the monitor's join")
+    quality = _quality(up)
+    [version] = quality["versions"].values()
+    assert (
+        version["windows"]["since_start"]["confusion"]["tp"]
+        + version["windows"]["since_start"]["confusion"]["fn"]
+        == 1
+    )
+    [record] = list(consume_records({"bootstrap.servers": up.bootstrap}, "decisions",
+                                    from_beginning=True, timeout=5, max_records=1))  # fmt: skip
+    decision = json.loads(record.value or b"")
+    assert record.key == b"t1_loop" and decision["removed"] is True
+    assert decision["source"] == "moderator"
+
+
+def test_a_bad_decision_from_the_page_is_refused_with_the_reason(up: Up) -> None:
+    answer = httpx.post(f"{up.url}/api/decisions", json={"id": "x", "removed": "yes"})
+    assert answer.status_code == 400
+    assert "'removed' must be true or false" in answer.json()["error"]
+
+
+def _quality(up: Up) -> dict[str, Any]:
+    return httpx.get(f"{up.url}/api/quality", timeout=10).json()  # type: ignore[no-any-return]
+
+
+def _labelled(quality: dict[str, Any]) -> int:
+    return sum(
+        v["windows"]["since_start"]["labelled"] for v in quality.get("versions", {}).values()
+    )
 
 
 def test_ctrl_c_stops_everything_in_order_and_leaves_no_process(up: Up) -> None:
