@@ -323,7 +323,7 @@ def test_ctrl_c_stops_everything_in_order_and_leaves_no_process(up: Up) -> None:
     assert stop_up(up) == 0
     order = [line.strip() for line in up.lines if line.startswith("stopping: ")]
     assert order == [  # the broker last, once nothing uses it
-        "stopping: dashboard, monitor, stream worker and model server",
+        "stopping: dashboard, monitor, model server and stream worker",
         "stopping: Kafka broker",
     ]
     assert alive(children) == set()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modstream.model import TextModel, load_model, save_model, train_model
+if TYPE_CHECKING:  # the model stack is imported when a model is prepared (see ``up``)
+    from modstream.model import TextModel
 
 DEMO_NOTE = (
     "DEMO model: trained just now on modstream's built-in sample corpus (comments written "
@@ -39,6 +41,8 @@ def prepare_model(
     say: Callable[[str], None],
 ) -> ModelChoice:
     """Load ``model_dir``, or train ``preset`` on ``data`` or on the demo corpus."""
+    from modstream.model import load_model, save_model, train_model
+
     if model_dir:
         path = Path(model_dir)
         say(f"loading the model in {path}")

@@ -1,9 +1,10 @@
 """``modstream up``: broker, topics, model, stream worker, model server, monitor, dashboard.
 
-Start order: model, broker (with its topics), then the model server, the stream worker
-and the monitor side by side, then the dashboard. With ``--bootstrap-servers`` an
-existing Kafka replaces the broker: that it answers, the login and the topics are checked
-(missing topics created) before the model (``existing.py``). Stop (Ctrl-C or SIGTERM):
+Start order: the broker, booting while the model is loaded or trained (then its topics),
+the stream worker, then, once it has imported its libraries, the model server and the
+monitor beside it, then the dashboard. With ``--bootstrap-servers`` an existing Kafka
+replaces the broker: that it answers, the login and the topics are checked (missing topics
+created) before the model (``existing.py``). Stop (Ctrl-C or SIGTERM):
 the dashboard, monitor, worker and server side by side (none needs another to stop), then
 the broker they all use; each child is waited for and killed after ``stop_timeout_s``. If
 a child dies on its own, everything else is stopped and ``modstream up`` exits 1 with the
@@ -21,6 +22,7 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +32,7 @@ from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
 from modstream.settings.defaults import READY_PATH, SHADOW_SUFFIX
 from modstream.up import banner, existing
-from modstream.up.models import ModelChoice, prepare_model
+from modstream.up.models import ModelChoice
 from modstream.up.processes import HOST, ChildProcess, Ports
 from modstream.up.registry import publish_champion
 from modstream.up.runtime import DashboardRunner, plan_ports
@@ -68,10 +70,18 @@ class Orchestrator:
             ports, notes = plan_ports(self.settings)
             for note in notes:
                 self.say(note)
+            broker = None
             if self.settings.bootstrap_servers:  # before the model: a refusal ends up at once
                 existing.prepare_topics(self.settings, self.say)
                 self.login = existing.write_properties(self.settings, self.workdir)
+            else:  # before the model too: it boots while the model's libraries load
+                self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
+                broker = self._spawn(BROKER, _broker_args(self.settings, ports))
+            from modstream.up.models import prepare_model
+
             choice = prepare_model(workdir=self.workdir, say=self.say, **self.model_args)
+            if broker is not None:
+                _wait_for_topics(broker, ports, self.settings.topics)
             self._start_children(ports, choice)
             return asyncio.run(self._serve(ports, choice))
         except KeyboardInterrupt:
@@ -87,21 +97,20 @@ class Orchestrator:
 
     def _start_children(self, ports: Ports, choice: ModelChoice) -> None:
         s = self.settings
-        if not s.bootstrap_servers:
-            self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
-            broker = self._spawn(BROKER, _broker_args(s, ports))
-            _wait_for_topics(broker, ports, s.topics)
         kafka = {"bootstrap.servers": ports.bootstrap_servers, **s.kafka_config}
         publish_champion(s, kafka, choice, self.workdir, self.say)
-        # The three start side by side: each spends most of its start importing, loading
-        # the model or joining a consumer group, none needs another to be ready.
         self.say(
             "starting the model server, the stream worker and the monitor "
             "(quality from moderators' decisions, drift)"
         )
         env = existing.child_environment(s)  # the login, where `ps` does not show it
-        server = self._spawn("model server", _serve_args(s, choice, ports), env)
+        # None needs another to be ready. The worker starts first: its start ends with
+        # joining its consumer group, a wait on the broker (about 3 s for a new group)
+        # that the others' imports fill once it has imported its own (its metrics
+        # endpoint answers), instead of the three sharing the cores from the start.
         worker = self._spawn("stream worker", _stream_args(s, choice, ports), env)
+        _wait_for_ready(worker, f"http://{HOST}:{ports.metrics}{READY_PATH}", 60, answered=True)
+        server = self._spawn("model server", _serve_args(s, choice, ports), env)
         monitor = self._spawn("monitor", _monitor_args(s, choice, ports, self.workdir), env)
         if not _wait_for_ready(server, f"http://{HOST}:{ports.http}/v2/health/ready", 120):
             raise ModstreamError(f"the {server.name} did not become ready within 120s")
@@ -262,14 +271,20 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _wait_for_ready(child: ChildProcess, url: str, timeout: float) -> bool:
-    """Whether ``url`` answered 200 within ``timeout``; ``ModstreamError`` if the child exits."""
+def _wait_for_ready(child: ChildProcess, url: str, timeout: float, answered: bool = False) -> bool:
+    """Whether ``url`` answered 200 (with ``answered``, anything: a 503 too) within
+    ``timeout``; ``ModstreamError`` if the child exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         child.raise_if_exited()
-        # Not ready yet: connection refused, or an HTTP error status (503).
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
-            if response.status == 200:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except urllib.error.HTTPError:  # not ready yet: 503
+            if answered:
                 return True
-        time.sleep(0.3)
+        except OSError:  # not listening yet
+            pass
+        time.sleep(0.1)
     return False

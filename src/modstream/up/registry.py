@@ -9,7 +9,6 @@ from pathlib import Path
 
 from modstream.registry.admin import RegistryAdmin
 from modstream.registry.client import Registry
-from modstream.registry.publish import publish
 from modstream.settings import DataSettings, RegistrySettings, UpSettings
 from modstream.up.models import ModelChoice
 
@@ -40,6 +39,8 @@ def publish_champion(
     On an existing Kafka a registry may already name it champion (an earlier ``up`` with
     the same model): it is published again, and stays champion.
     """
+    from modstream.registry.publish import publish  # the model stack: after the broker starts
+
     registry = Registry(client_config, settings.models_topic)
     store = registry_store(settings, workdir)
     event = publish(registry, str(choice.path), cache=workdir / "cache", store=store)
