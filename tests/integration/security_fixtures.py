@@ -195,7 +195,9 @@ def seldon_env(secured: Secured, topics: StreamTopics, user: str) -> dict[str, s
         "KAFKA_SSL_CLIENT_CERT": secured.client_cert,
         "KAFKA_SSL_CLIENT_KEY": secured.client_key,
         "KAFKA_SSL_CLIENT_KEY_PASS": secured.client_key_password,
-        **kafka_config_env({k: login[k] for k in ("sasl.mechanism", "sasl.username", "sasl.password")}),
+        **kafka_config_env(
+            {k: login[k] for k in ("sasl.mechanism", "sasl.username", "sasl.password")}
+        ),
     }
 
 

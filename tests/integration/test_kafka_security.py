@@ -225,7 +225,9 @@ def test_no_write_access_stops_the_worker_and_commits_nothing(
 def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: TextModel) -> None:
     topics = StreamTopics().create(secured.cluster)
     _worker_acls(secured, topics, user="rotating")
-    worker, errors, stop_event, thread = worker_thread(_settings(secured, topics, "rotating"), model)
+    worker, errors, stop_event, thread = worker_thread(
+        _settings(secured, topics, "rotating"), model
+    )
     try:
         produce(secured.cluster, topics.input, [seldon("before the rotation")])
         assert len(read(secured.cluster, topics.output, 1, timeout=90)) == 1

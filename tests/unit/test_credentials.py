@@ -19,7 +19,11 @@ from modstream.stream.refusals import refusal
 
 PASSWORD = "s3cret-Pa55word-xyz"
 KEY_PASS = "key-pa55-abcdef"
-PEM = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + "QUJD" * 16 + "\n-----END ENCRYPTED PRIVATE KEY-----"
+PEM = (
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    + "QUJD" * 16
+    + "\n-----END ENCRYPTED PRIVATE KEY-----"
+)
 
 
 def _settings() -> StreamSettings:

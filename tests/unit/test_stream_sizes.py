@@ -19,7 +19,9 @@ def refused(topic: str, value_bytes: int) -> tuple[KafkaError, Message]:
     return TOO_LARGE, Message(topic=topic, value=b"x" * value_bytes, key=b"k")
 
 
-def cap_with_limits(limits: dict[str, int | None], failures: list[tuple[KafkaError, Message]]) -> SizeCap:
+def cap_with_limits(
+    limits: dict[str, int | None], failures: list[tuple[KafkaError, Message]]
+) -> SizeCap:
     cap = SizeCap({"bootstrap.servers": "127.0.0.1:1"})
     with mock.patch.object(SizeCap, "_limit_of", autospec=True) as limit_of:
         limit_of.side_effect = lambda _self, topic: limits[topic]
