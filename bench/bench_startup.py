@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 Probe = Callable[[subprocess.Popen[bytes], Path, int], bool]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -62,7 +62,7 @@ def _timed(
     command: list[str], src: Path, probe: Probe | None, timeout: float = 120
 ) -> tuple[float, float]:
     """Wall and CPU seconds from spawn to ``probe`` saying ready (or to exit without one)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(src)}
     with tempfile.NamedTemporaryFile(suffix=".log") as log:
         started = time.perf_counter()
@@ -124,15 +124,22 @@ def _cases(model: str, broker: EmbeddedBroker) -> list[tuple[str, list[str], Pro
     ]  # fmt: skip
 
 
-def main() -> None:
+def timing_parser(doc: str | None, out: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that times fresh processes of this tree, and of another
+    (``--baseline-src``) in the same run: ``--model``, ``--runs``, ``--out``."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--baseline-src", type=Path)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / out)
+    return parser
+
+
+def main() -> None:
+    parser = timing_parser(__doc__, "startup.md")
     parser.add_argument("--baseline-model")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "startup.md")
     args = parser.parse_args()
     trees = [("this tree", ROOT / "src", args.model)]
     if args.baseline_src:

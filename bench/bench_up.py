@@ -13,11 +13,9 @@ alternating, so both see the same machine. Medians of the runs are reported.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,20 +23,16 @@ import threading
 import time
 from pathlib import Path
 
+from bench_startup import free_port, timing_parser
+
 ROOT = Path(__file__).resolve().parents[1]
 _PORT_FLAGS = ["--port", "--http-port", "--grpc-port", "--metrics-port", "--monitor-port",
                "--broker-port"]  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _timed_up(model: str, src: Path, timeout: float = 180) -> tuple[float, float]:
     """Seconds from spawn to the banner, and from SIGINT to the exit of ``up``."""
-    flags = [item for flag in _PORT_FLAGS for item in (flag, str(_free_port()))]
+    flags = [item for flag in _PORT_FLAGS for item in (flag, str(free_port()))]
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "modstream", "up", "--model", model, *flags],
@@ -78,14 +72,7 @@ def _timed_up(model: str, src: Path, timeout: float = 180) -> tuple[float, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--baseline-src", type=Path)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "up.md")
-    args = parser.parse_args()
+    args = timing_parser(__doc__, "up.md").parse_args()
     trees = [("this tree", ROOT / "src")]
     if args.baseline_src:
         trees.append(("baseline", args.baseline_src))
