@@ -187,8 +187,9 @@ class TableFollower:
     too: once when everything that existed at start-up has been applied, then after each
     later round of new records, so a reader acts on a consistent state, never on the
     intermediate states of its catch-up. ``caught_up`` is set after the first ``on_settled``.
-    A login the cluster refuses (a rotated password) ends the follower: ``refused`` holds
-    the error for its owner, who can no longer trust that it follows.
+    A refusal its client meets (a login the cluster no longer accepts after a password
+    rotation) ends the follower: ``refused`` holds the error for its owner, who can no
+    longer trust that it follows.
     """
 
     def __init__(

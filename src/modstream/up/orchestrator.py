@@ -4,11 +4,11 @@ Start order: the broker, booting while the model is loaded or trained (then its 
 the stream worker, then, once it has imported its libraries, the model server and the
 monitor beside it, then the dashboard. With ``--bootstrap-servers`` an existing Kafka
 replaces the broker: that it answers, the login and the topics are checked (missing topics
-created) before the model (``existing.py``). Stop (Ctrl-C or SIGTERM):
-the dashboard, monitor, worker and server side by side (none needs another to stop), then
-the broker they all use; each child is waited for and killed after ``stop_timeout_s``. If
-a child dies on its own, everything else is stopped and ``modstream up`` exits 1 with the
-child's last log lines.
+created) before the model (``existing.py``). Stop (Ctrl-C or SIGTERM): the dashboard,
+monitor, worker and server side by side (none needs another to stop), then the broker they
+all use; each child is waited for and killed after ``stop_timeout_s``. If a child dies on
+its own, everything else is stopped and ``modstream up`` exits 1 with the child's last log
+lines.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
 from modstream.settings.defaults import READY_PATH, SHADOW_SUFFIX
 from modstream.up import banner, existing
-from modstream.up.models import ModelChoice
+from modstream.up.models import ModelChoice, prepare_model
 from modstream.up.processes import HOST, ChildProcess, Ports
 from modstream.up.registry import publish_champion
 from modstream.up.runtime import DashboardRunner, plan_ports
@@ -77,8 +77,6 @@ class Orchestrator:
             else:  # before the model too: it boots while the model's libraries load
                 self.say(f"starting the Kafka broker on {HOST}:{ports.broker}")
                 broker = self._spawn(BROKER, _broker_args(self.settings, ports))
-            from modstream.up.models import prepare_model
-
             choice = prepare_model(workdir=self.workdir, say=self.say, **self.model_args)
             if broker is not None:
                 _wait_for_topics(broker, ports, self.settings.topics)
