@@ -25,7 +25,7 @@ Everything listens on 127.0.0.1 only. A default port that is taken is replaced b
 one (and said so); a port you chose that is taken is an error. The broker keeps its data
 in memory. The monitor joins the moderators' decisions (the dashboard's remove / keep
 buttons, or records on the decisions topic) to the predictions. Ctrl-C stops the
-dashboard, the monitor, the worker, the server and the broker, in that order.
+dashboard, the monitor, the worker and the server side by side, then the broker.
 
 With --bootstrap-servers no broker is started. Before loading a model, up checks that
 this Kafka answers and accepts the login (if not, it stops with one line and exit code 2),
