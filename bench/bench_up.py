@@ -23,9 +23,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench_startup import free_port, timing_parser
+from bench_startup import ROOT, free_port, timing_parser
 
-ROOT = Path(__file__).resolve().parents[1]
 _PORT_FLAGS = ["--port", "--http-port", "--grpc-port", "--metrics-port", "--monitor-port",
                "--broker-port"]  # fmt: skip
 

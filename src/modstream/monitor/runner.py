@@ -11,11 +11,12 @@ those records again instead of writing a snapshot that would skip them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from modstream.monitor.predictions import PredictionBatch, UnreadablePrediction
 from modstream.monitor.prometheus import MonitorMetrics
 from modstream.monitor.snapshot import Offsets, load_snapshot, save_snapshot
 from modstream.settings.monitor import MonitorSettings
-from modstream.stream.clients import describe
+from modstream.stream.clients import describe, kafka_error
 from modstream.stream.deadletter import DeadLetter, ProducerSink
 from modstream.stream.refusals import NOMINAL_GROUP, Refusals
 
@@ -245,10 +246,8 @@ class MonitorRunner:
             )
         except BadDecision as exc:
             sink = ProducerSink(self.producer, self._delivered)
-            try:
+            with self._sending(self.settings.dead_letter):
                 DeadLetter(sink, self.settings.dead_letter).send(message, exc)
-            except KafkaException as refused:
-                self._undelivered(refused.args[0], self.settings.dead_letter)
             return "dead_lettered"
         batch.add(decision)
         return "read"
@@ -307,7 +306,10 @@ class MonitorRunner:
                 key: report[key] for key in ("clock", "windows", "versions", "drift", "totals")
             }
             record["wall"] = time.time()
-            self._produce(topic, b"tick", orjson.dumps(record))
+            with self._sending(topic):
+                self.producer.produce(
+                    topic, key=b"tick", value=orjson.dumps(record), on_delivery=self._delivered
+                )
             self.producer.poll(0)
 
     def _publish_alert(self, alert: DriftAlert) -> None:
@@ -320,16 +322,27 @@ class MonitorRunner:
             alert.breached,
             alert.statistics,
         )
-        if self.settings.alerts_topic:
-            self._produce(self.settings.alerts_topic, alert.version.encode(), orjson.dumps(record))
+        topic = self.settings.alerts_topic
+        if topic:
+            with self._sending(topic):
+                self.producer.produce(
+                    topic,
+                    key=alert.version.encode(),
+                    value=orjson.dumps(record),
+                    on_delivery=self._delivered,
+                )
 
-    def _produce(self, topic: str, key: bytes, value: bytes) -> None:
-        """Send one output; one the client refuses at once (a topic the ACLs do not let it
-        write) is undelivered, like one the cluster refuses later."""
+    @contextlib.contextmanager
+    def _sending(self, topic: str) -> Iterator[None]:
+        """Around one send to ``topic``: a record the client refuses at once (a topic the
+        ACLs do not let it write) is undelivered, like one the cluster refuses later."""
         try:
-            self.producer.produce(topic, key=key, value=value, on_delivery=self._delivered)
+            yield
         except KafkaException as exc:
-            self._undelivered(exc.args[0], topic)
+            error = kafka_error(exc)
+            if error is None:
+                raise
+            self._undelivered(error, topic)
 
 
 def _timestamp_s(message: Any) -> float:
