@@ -32,7 +32,7 @@ from tests.integration.stream_fixtures import unique
 from tests.integration.test_up import descendants
 from tests.kafka import KafkaCluster, SaslSsl
 
-USERS = ("worker", "app", "nowrite", "rotating", "turned", "stack")
+USERS = ("worker", "app", "nowrite", "rotating", "turned", "stack", "policed")
 
 
 @dataclass

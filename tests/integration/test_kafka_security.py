@@ -2,7 +2,9 @@
 TLS with a CA made here) and ACLs that let each principal use only its own topics, group
 and transactional id. A refused login or ACL ends with one clear line and a non-zero exit,
 nothing is committed without the right to write, a rotated password stops a running
-worker, monitor and registry-following server, and no password or private key shows in logs, metrics, errors or command lines."""
+worker, monitor and registry-following server, a worker that may not read the policies or
+models topic it follows stops, and no password or private key shows in logs, metrics,
+errors or command lines."""
 
 from __future__ import annotations
 
@@ -242,6 +244,42 @@ def test_a_rotated_password_stops_a_running_worker(secured: Secured, model: Text
     assert isinstance(error, AuthenticationFailed), error
     assert not worker.ready
     secured.assert_hidden(str(error))
+
+
+@pytest.mark.parametrize("follows", ["--policies-topic", "--models-topic"])
+def test_a_worker_not_or_no_longer_allowed_to_read_what_it_follows_stops_with_one_line(
+    secured: Secured, model_dir: Path, follows: str
+) -> None:
+    topics = StreamTopics().create(secured.cluster)
+    _worker_acls(secured, topics, user="policed")
+    followed = unique("followed")
+    secured.cluster.create_topics({followed: 1})
+    port = free_port()
+    command = ["stream", "--model", str(model_dir), "--bootstrap-servers", secured.servers,
+               "--kafka-config", f"@{secured.users['policed'].properties}", "--input-topic",
+               topics.input, "--output-topic", topics.output, "--group", topics.group,
+               follows, followed, "--metrics-port", str(port)]  # fmt: skip
+    if follows == "--models-topic":
+        command.append("--registry")
+    refused = (f"read topic {followed!r}", "TOPIC_AUTHORIZATION_FAILED")
+    # Not allowed from the start: it says so at once, instead of answering without them.
+    code, output = run(*command, timeout=60)
+    _assert_one_line_error(code, output, "stream", *refused)
+    # Allowed, it answers; the read taken away, it stops rather than answer by stale rules
+    # or miss a promotion.
+    reading = allow("policed", read=[followed])
+    secured.cluster.create_acls(reading)
+    worker = modstream(*command)
+    try:
+        assert wait_for(lambda: _ready(port), timeout=90)
+        assert len(_send_and_read(secured, topics, ["a comment before the change"])) == 1
+        secured.cluster.delete_acls(reading)
+        code = worker.wait(60)
+        out, err = worker.communicate()
+    finally:
+        stop(worker)
+    _assert_one_line_error(code, out + err, "stream", *refused)
+    secured.assert_hidden(out + err)
 
 
 def _rotate_password(secured: Secured, user: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import TopicCollection
-from confluent_kafka.admin import AclBinding, AdminClient, NewTopic
+from confluent_kafka.admin import AclBinding, AclBindingFilter, AdminClient, NewTopic
 
 from tests.kafka.node import KafkaNode
 
@@ -96,6 +96,20 @@ class ClusterAdmin:
                 future.result(timeout=timeout)
             except Exception as exc:
                 raise ClusterError(f"cannot create ACL {binding}: {exc}") from exc
+
+    def delete_acls(self, bindings: list[AclBinding], timeout: float = 30.0) -> None:
+        """Take away ACLs made with ``create_acls``."""
+        admin = self.admin()
+        filters = [
+            AclBindingFilter(b.restype, b.name, b.resource_pattern_type, b.principal, b.host,
+                             b.operation, b.permission_type)
+            for b in bindings
+        ]  # fmt: skip
+        for binding, future in admin.delete_acls(filters, request_timeout=timeout).items():
+            try:
+                future.result(timeout=timeout)
+            except Exception as exc:
+                raise ClusterError(f"cannot delete ACL {binding}: {exc}") from exc
 
     def leader_of(self, topic: str, partition: int) -> int:
         """The node id leading ``topic[partition]`` now (-1 while there is none)."""

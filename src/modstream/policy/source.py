@@ -36,6 +36,8 @@ __all__ = [
 class StaticPolicy:
     """A policy that never changes (the default: decide with each model's threshold)."""
 
+    refused: ModstreamError | None = None  # read from no topic, so never refused
+
     def __init__(self, policy: Policy | None = None) -> None:
         self.current = policy or Policy()
 
@@ -45,6 +47,8 @@ class StaticPolicy:
 
 class FilePolicy:
     """The policy in a JSON file, re-read when the file changes."""
+
+    refused: ModstreamError | None = None  # read from no topic, so never refused
 
     def __init__(self, path: Path, interval: float = 1.0) -> None:
         self.path = path
@@ -98,10 +102,15 @@ class TopicPolicy:
         ).start()
 
     def wait_caught_up(self, timeout: float) -> bool:
-        return self._follower.caught_up.wait(timeout)
+        return self._follower.wait_caught_up(timeout)
 
     def stop(self) -> None:
         self._follower.stop()
+
+    @property
+    def refused(self) -> ModstreamError | None:
+        """Why the topic is no longer followed: the cluster refused the reader."""
+        return self._follower.refused
 
     def _fold(self, message: Any) -> None:
         _fold_into(self._rules, message)
@@ -147,6 +156,8 @@ def policy_source(
     if settings.policies_topic:
         source = TopicPolicy(client_config, settings.policies_topic)
         if not source.wait_caught_up(startup_timeout):
+            if source.refused is not None:
+                raise source.refused
             log.warning(
                 "policies topic %s not read yet: deciding with the models' thresholds",
                 settings.policies_topic,

@@ -55,7 +55,7 @@ class RegistryFollower:
         return self
 
     def wait_caught_up(self, timeout: float) -> bool:
-        return self._table.caught_up.wait(timeout)
+        return self._table.wait_caught_up(timeout)
 
     def stop(self) -> None:
         self._table.stop()
@@ -129,6 +129,8 @@ def follow_registry(
     followed = FollowedModels(manager.start(), follower)
     if not (follower.wait_caught_up(startup_timeout) and manager.settle(startup_timeout)):
         followed.stop()
+        if follower.refused is not None:
+            raise follower.refused
         raise ArtifactError(f"could not read the registry topic {topic!r} in {startup_timeout:g}s")
     if manager.current is None:
         followed.stop()

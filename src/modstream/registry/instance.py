@@ -10,14 +10,13 @@ shadow or review record never blocks a batch's commit on a topic that is not the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput
 from modstream.policy.source import policy_source
-from modstream.registry.follow import start_following
+from modstream.registry.follow import FollowedModels, start_following
 from modstream.registry.outputs import Answering
 from modstream.settings import StreamSettings, defaults
 
@@ -38,8 +37,8 @@ def review_topic(settings: StreamSettings) -> str:
     return policy.review_topic or f"{settings.output_topic}{defaults.REVIEW_SUFFIX}"
 
 
-def worker_plane(settings: StreamSettings, index: int) -> tuple[DataPlane, Callable[[], None]]:
-    """The worker's data plane and what stops its registry follower (if it follows one)."""
+def worker_plane(settings: StreamSettings, index: int) -> tuple[DataPlane, FollowedModels | None]:
+    """The worker's data plane and its registry follower (if it follows one)."""
     from modstream.model import load_model
 
     model = load_model(settings.model) if settings.model else None
@@ -47,7 +46,7 @@ def worker_plane(settings: StreamSettings, index: int) -> tuple[DataPlane, Calla
     if not registry.follow:
         if model is None:
             raise InvalidInput("no model: pass --model DIR or --registry (or set MODSTREAM_MODEL)")
-        return DataPlane(model), lambda: None
+        return DataPlane(model), None
     followed = start_following(
         settings.client_config(),
         kind="stream",
@@ -59,7 +58,7 @@ def worker_plane(settings: StreamSettings, index: int) -> tuple[DataPlane, Calla
     assert followed.current is not None
     plane = DataPlane(followed.current)
     followed.manager.attach(plane.swap)
-    return plane, followed.stop
+    return plane, followed
 
 
 def worker_answering(settings: StreamSettings) -> Answering:

@@ -20,9 +20,9 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka import TopicPartition as Partition
 from confluent_kafka.admin import NewTopic
 
-from modstream.errors import ModstreamError, NotFound
+from modstream.errors import AuthenticationFailed, ModstreamError, NotAuthorized, NotFound
 from modstream.kafka_tools import long_lived, reader_config
-from modstream.stream.refusals import NOMINAL_GROUP, Refusals
+from modstream.stream.refusals import NOMINAL_GROUP, Refusals, refusal
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ def _wait_for_leader(admin: Any, topic: str, timeout: float = 30.0) -> None:
 
 # A one-off read's idle fetch wait; a follower's, on a broker that allows it, is longer.
 FETCH_WAIT_MS = 50
+# How often a wait for a follower to catch up looks whether it ended instead.
+_WAIT_SLICE_S = 0.1
 
 
 def _consumer(config: Config) -> Consumer:
@@ -90,9 +92,28 @@ def _end_offset(consumer: Consumer, topic: str, timeout: float) -> int:
     except KafkaException as exc:
         error = exc.args[0]
         if error.code() in (KafkaError._UNKNOWN_PARTITION, KafkaError.UNKNOWN_TOPIC_OR_PART):
+            # A topic this principal may not describe looks missing here; its metadata says.
+            described = _metadata_error(consumer, topic)
+            if described is not None and (refused := _refused(described, topic)) is not None:
+                raise refused from exc
             raise NotFound(f"topic {topic!r} does not exist") from exc
-        raise ModstreamError(f"cannot read topic {topic!r}: {error.str()}") from exc
+        raise _refused(error, topic) or ModstreamError(
+            f"cannot read topic {topic!r}: {error.str()}"
+        ) from exc
     return int(high)
+
+
+def _refused(error: KafkaError, topic: str) -> ModstreamError | None:
+    return refusal(error, action="read", names={"topic": topic})
+
+
+def _metadata_error(consumer: Consumer, topic: str, timeout: float = 5.0) -> KafkaError | None:
+    """The error the cluster gives with ``topic``'s metadata, if any."""
+    try:
+        error = consumer.list_topics(topic, timeout=timeout).topics[topic].error
+    except (KafkaException, KeyError):
+        return None
+    return error if isinstance(error, KafkaError) else None
 
 
 def _reached(consumer: Consumer, topic: str, end: int) -> bool:
@@ -188,8 +209,8 @@ class TableFollower:
     later round of new records, so a reader acts on a consistent state, never on the
     intermediate states of its catch-up. ``caught_up`` is set after the first ``on_settled``.
     A refusal its client meets (a login the cluster no longer accepts after a password
-    rotation) ends the follower: ``refused`` holds the error for its owner, who can no
-    longer trust that it follows.
+    rotation, an ACL that does not or no longer lets it read the topic) ends the follower:
+    ``refused`` holds the error for its owner, who can no longer trust that it follows.
     """
 
     def __init__(
@@ -208,6 +229,7 @@ class TableFollower:
         self.caught_up = threading.Event()
         self._refusals = Refusals(ignored=NOMINAL_GROUP)
         self._stop = threading.Event()
+        self._ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> TableFollower:
@@ -218,6 +240,14 @@ class TableFollower:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+    def wait_caught_up(self, timeout: float) -> bool:
+        """Whether it caught up within ``timeout``; False at once if it ended before."""
+        deadline = time.monotonic() + timeout
+        while not self.caught_up.wait(min(_WAIT_SLICE_S, max(0.0, deadline - time.monotonic()))):
+            if self._ended.is_set() or time.monotonic() >= deadline:
+                return False
+        return True
 
     @property
     def refused(self) -> ModstreamError | None:
@@ -245,6 +275,7 @@ class TableFollower:
             if self.refused is not None:
                 log.error("topic %s is no longer followed: %s", self.topic, self.refused)
             consumer.close()
+            self._ended.set()
 
     def _start(self, consumer: Consumer) -> int:
         """Assign partition 0 from the beginning; returns the end offset to catch up to.
@@ -256,6 +287,9 @@ class TableFollower:
         while self._following():
             try:
                 end = _end_offset(consumer, self.topic, 5.0)
+            except (AuthenticationFailed, NotAuthorized) as exc:
+                self._refusals.keep(exc)  # ends the follower
+                continue
             except ModstreamError as exc:
                 if not reported:
                     log.warning("%s; waiting for it", exc)
@@ -273,7 +307,8 @@ class TableFollower:
         error = message.error()
         if error is None:
             return True
-        log.warning("topic %s: %s", self.topic, error.str())
+        if not self._refusals.note(error, action="read", topic=self.topic):
+            log.warning("topic %s: %s", self.topic, error.str())
         return False
 
     def _apply(self, message: Any) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
@@ -119,9 +119,14 @@ class Refusals:
             return False
         names = self.names if topic is None else {**self.names, "topic": topic}
         found = refusal(error, action=action, names=names)
-        if found is not None and self.first is None:
-            self.first = found
+        if found is not None:
+            self.keep(found)
         return found is not None
+
+    def keep(self, found: ModstreamError) -> None:
+        """Remember a refusal already told (``refusal``'s answer), if it is the first."""
+        if self.first is None:
+            self.first = found
 
     def check(self) -> None:
         """Raise the first refusal, if there was one."""
@@ -166,18 +171,29 @@ class TopicWait:
             self._since[topic] = time.monotonic()  # ask again after another ``limit``
 
 
+class Followed(Protocol):
+    """A topic a worker follows beside its input (the registry's models, the policies):
+    ``refused`` says why the cluster no longer lets it follow, if it does not."""
+
+    @property
+    def refused(self) -> ModstreamError | None: ...
+
+
 class Guard:
-    """When a worker stops instead of retrying: a refusal reported by one of its clients, a
-    record it may not read or write, a topic missing for longer than ``topic_wait_s``."""
+    """When a worker stops instead of retrying: a refusal reported by one of its clients or
+    met by a topic it ``followed``, a record it may not read or write, a topic missing for
+    longer than ``topic_wait_s``."""
 
     def __init__(
         self,
         refusals: Refusals,
         topic_wait_s: float,
         topic_exists: Callable[[str], bool] | None = None,
+        followed: Iterable[Followed] = (),
     ) -> None:
         self.refusals = refusals
         self.topics = TopicWait(topic_wait_s, topic_exists)
+        self.followed = list(followed)
 
     def record_error(self, error: KafkaError, topic: str) -> None:
         """A consumed record's error: raise a refusal, note a missing topic."""
@@ -204,6 +220,9 @@ class Guard:
     def check(self) -> None:
         """Raise what stops the worker, if anything does."""
         self.refusals.check()
+        for followed in self.followed:
+            if followed.refused is not None:
+                raise followed.refused
         self.topics.check()
 
 

@@ -9,6 +9,7 @@ refused login, an ACL, a missing topic) stops the others too, and the command ex
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import signal
@@ -63,13 +64,17 @@ def run_worker(
         )
     # A refused login ends here, in about a second, before the model is loaded.
     check_login(settings.client_config())
-    # The data plane: the --model, or the registry's models followed live (docs/models.md).
-    plane, unfollow = worker_plane(settings, index)
-    try:
-        worker = StreamWorker(settings, plane, index=index, answering=worker_answering(settings))
+    with contextlib.ExitStack() as cleanup:
+        # The data plane: the --model, or the registry's models followed live (docs/models.md).
+        plane, registry = worker_plane(settings, index)
+        followed = []
+        if registry is not None:
+            cleanup.callback(registry.stop)
+            followed.append(registry.follower)
+        answering = worker_answering(settings)
+        cleanup.callback(answering.policy.stop)
+        worker = StreamWorker(settings, plane, index=index, answering=answering, followed=followed)
         worker.run(stop)
-    finally:
-        unfollow()
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
@@ -38,7 +39,7 @@ from modstream.stream.clients import (
 from modstream.stream.codec import Decoded, decode_value
 from modstream.stream.deadletter import DeadLetter
 from modstream.stream.metrics import StageClock
-from modstream.stream.refusals import Guard, topic_exists
+from modstream.stream.refusals import Followed, Guard, topic_exists
 from modstream.stream.scoring import Outcome
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class StreamWorker:
         *,
         index: int = 0,
         answering: Answering | None = None,
+        followed: Sequence[Followed] = (),
     ) -> None:
         if not settings.input_topic or not settings.output_topic:
             raise InvalidInput("the worker needs an input topic and an output topic")
@@ -77,8 +79,14 @@ class StreamWorker:
         self.answering = answering or Answering(StaticPolicy(), shadow_topic(settings), None)
         self._errors = RateLimitedLog(logger=log)
         self.clients = ClientFactory(settings, index, self._errors)
-        # Stops the worker on what no retry fixes: a refused login or ACL, a missing topic.
-        self.guard = Guard(self.clients.refusals, settings.topic_wait_s, self._topic_exists)
+        # Stops the worker on what no retry fixes: a refused login or ACL, a missing topic,
+        # and a refusal that ends its following of the policies or (``followed``) the registry.
+        self.guard = Guard(
+            self.clients.refusals,
+            settings.topic_wait_s,
+            self._topic_exists,
+            followed=[self.answering.policy, *followed],
+        )
         self.consumer: Consumer | None = None
         self.producer: Producer | None = None
         self.processed = 0  # records answered or dead-lettered and committed
