@@ -1,14 +1,15 @@
 """When a missing topic stops the worker: only once the cluster itself, asked, says the
 topic does not exist; a topic created meanwhile, or a cluster that cannot be asked, is
-waited for again."""
+waited for again. Which login errors are the cluster's refusal, and which a connection's
+trouble that the client gets over."""
 
 from __future__ import annotations
 
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from modstream.errors import TopicMissing
-from modstream.stream.refusals import TopicWait
+from modstream.errors import AuthenticationFailed, TopicMissing
+from modstream.stream.refusals import TopicWait, refusal
 
 
 def answers(*replies: bool | KafkaException) -> tuple[list[str], TopicWait]:
@@ -51,3 +52,24 @@ def test_nothing_is_asked_before_the_limit_or_once_the_topic_was_assigned() -> N
     wait.found("comments")
     wait.check()
     assert asked == []
+
+
+# Met by a registry follower without its group's ACL on a cluster that makes clients log in
+# again every 4 s (connections.max.reauth.ms): about once a minute, the broker closed its
+# connection and the next handshake failed at once; the client logged in again each time.
+CUT_SHORT = (
+    "sasl_ssl://127.0.0.1:48633/1: SASL SCRAM-SHA-512 mechanism handshake failed: Local: "
+    "Broker transport failure: broker's supported mechanisms: (n/a) (after 0ms in state DOWN)"
+)
+WRONG_PASSWORD = (
+    "sasl_ssl://127.0.0.1:48633/1: SASL authentication error: Authentication failed during "
+    "authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512 "
+    "(after 305ms in state AUTH_REQ)"
+)
+
+
+def test_a_handshake_the_connection_cut_short_is_no_refused_login() -> None:
+    assert refusal(KafkaError(KafkaError._AUTHENTICATION, CUT_SHORT)) is None
+    wrong = refusal(KafkaError(KafkaError._AUTHENTICATION, WRONG_PASSWORD))
+    assert isinstance(wrong, AuthenticationFailed)
+    assert "refused the login" in str(wrong) and "invalid credentials" in str(wrong)

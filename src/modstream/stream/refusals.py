@@ -31,6 +31,12 @@ from modstream.errors import (
 # A login the cluster refused: SASL credentials or mechanism, or TLS (an untrusted
 # certificate, a failed handshake).
 _LOGIN = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED, KafkaError._SSL}
+# A SASL handshake the connection itself cut short (the broker closed it, or it timed
+# out) is reported as a login error too, its text naming librdkafka's own local error: the
+# client connects and logs in again, so that is no refusal.
+_CUT_SHORT = tuple(
+    KafkaError(code).str() for code in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT)
+)
 # What an ACL did not allow, by the kind of resource it protects.
 _ACL = {
     KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
@@ -62,6 +68,8 @@ def refusal(
     """
     code = error.code()
     if code in _LOGIN:
+        if any(local in error.str() for local in _CUT_SHORT):
+            return None
         return AuthenticationFailed(
             f"the Kafka cluster refused the login: {error.str()} (check security.protocol, "
             "sasl.mechanism, sasl.username and the password, and the CA certificate)"
