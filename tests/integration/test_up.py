@@ -346,6 +346,25 @@ def test_a_port_that_was_asked_for_and_is_taken_is_a_clear_error() -> None:
     assert "--port" in result.stderr
 
 
+def test_a_model_path_that_is_no_model_is_a_clear_error_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "modstream", "up", "--model", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MODSTREAM_UP_BROKER_PORT": str(free_port())},
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert (
+        line
+        == f"modstream up: error: no model artifact at {tmp_path / 'nope'} (missing manifest.json)"
+    )
+    assert "starting" not in result.stdout  # no broker was started, nothing else either
+
+
 def test_an_existing_kafka_that_does_not_answer_is_a_clear_error() -> None:
     nobody = f"127.0.0.1:{free_port()}"  # nothing listens there
     result = subprocess.run(

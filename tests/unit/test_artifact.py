@@ -89,11 +89,11 @@ def test_missing_artifact_or_file_is_refused(copy: Path, tmp_path: Path) -> None
 
 
 def test_incompatible_format_version_is_refused(copy: Path) -> None:
-    from modstream.model.artifact import _manifest_checksum
+    from modstream.model.manifest import manifest_checksum
 
     manifest = json.loads((copy / MANIFEST).read_text())
     manifest["format_version"] = 99
-    manifest["manifest_sha256"] = _manifest_checksum(manifest)
+    manifest["manifest_sha256"] = manifest_checksum(manifest)
     (copy / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="format 99"):
         load_model(copy)
@@ -156,11 +156,11 @@ def test_comment_shape_columns_survive_a_round_trip(tmp_path: Path) -> None:
 
 
 def test_a_parameter_this_version_does_not_know_is_refused(copy: Path) -> None:
-    from modstream.model.artifact import _manifest_checksum
+    from modstream.model.manifest import manifest_checksum
 
     manifest = json.loads((copy / MANIFEST).read_text())
     manifest["pipeline"]["features"]["blocks"]["char"]["params"]["lowercase_first"] = True
-    manifest["manifest_sha256"] = _manifest_checksum(manifest)
+    manifest["manifest_sha256"] = manifest_checksum(manifest)
     (copy / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="incompatible artifact"):
         load_model(copy)

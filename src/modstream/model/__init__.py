@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from modstream._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from modstream.model.artifact import load_model, read_manifest, save_model
+    from modstream.model.artifact import load_model, save_model
+    from modstream.model.manifest import read_manifest
     from modstream.model.presets import PRESETS, build_pipeline
     from modstream.model.textmodel import CLASS_NAMES, Contribution, TextModel
     from modstream.model.train import TrainResult, train, train_model
@@ -24,7 +25,7 @@ _HOMES = {
     "TrainResult": "train",
     "build_pipeline": "presets",
     "load_model": "artifact",
-    "read_manifest": "artifact",
+    "read_manifest": "manifest",
     "save_model": "artifact",
     "train": "train",
     "train_model": "train",

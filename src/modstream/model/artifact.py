@@ -13,7 +13,6 @@ directory and renames it into place, so a failure never leaves half an artifact.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,18 +26,16 @@ from modstream import __version__
 from modstream.checksum import sha256_file
 from modstream.errors import ArtifactError
 from modstream.model.codec import decode_pipeline, encode_pipeline
+from modstream.model.manifest import (
+    ARRAYS,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    VOCABULARY,
+    manifest_checksum,
+    read_manifest,
+)
 from modstream.model.textmodel import CLASS_NAMES, TextModel
-
-FORMAT = "modstream-model"
-FORMAT_VERSION = 2
-MANIFEST = "manifest.json"
-VOCABULARY = "vocabulary.json"
-ARRAYS = "arrays.npz"
-
-
-def _manifest_checksum(manifest: dict[str, Any]) -> str:
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def library_versions() -> dict[str, str]:
@@ -80,7 +77,7 @@ def save_model(model: TextModel, out: str | Path) -> Path:
             "pipeline": params,
             "files": {name: sha256_file(tmp / name) for name in (VOCABULARY, ARRAYS)},
         }
-        manifest["manifest_sha256"] = _manifest_checksum(manifest)
+        manifest["manifest_sha256"] = manifest_checksum(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _replace_dir(tmp, target)
     except BaseException:
@@ -101,34 +98,6 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(new, target)
-
-
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The verified manifest of the artifact at ``path``."""
-    root = Path(path)
-    if not (root / MANIFEST).is_file():
-        raise ArtifactError(f"no model artifact at {root} (missing {MANIFEST})")
-    try:
-        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{root / MANIFEST} is unreadable or truncated: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArtifactError(f"{root} is not a modstream model artifact")
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ArtifactError(
-            f"{root} has artifact format {version}; this modstream {__version__} reads "
-            f"format {FORMAT_VERSION} only: retrain or use a matching modstream version"
-        )
-    if manifest.get("manifest_sha256") != _manifest_checksum(manifest):
-        raise ArtifactError(f"{root / MANIFEST} was modified after it was written (checksum)")
-    for name, expected in manifest.get("files", {}).items():
-        file = root / name
-        if not file.is_file():
-            raise ArtifactError(f"{root} is incomplete: {name} is missing")
-        if sha256_file(file) != expected:
-            raise ArtifactError(f"{file} does not match its checksum: tampered or truncated")
-    return manifest  # type: ignore[no-any-return]
 
 
 def load_model(path: str | Path) -> TextModel:

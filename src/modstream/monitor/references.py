@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from modstream.errors import ArtifactError
-from modstream.model.artifact import MANIFEST, read_manifest
+from modstream.model.manifest import MANIFEST, read_manifest
 from modstream.model.reference import REFERENCE_KEY
 
 __all__ = ["load_references"]

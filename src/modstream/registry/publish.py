@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from modstream.errors import ArtifactError, InvalidInput
-from modstream.model.artifact import read_manifest
+from modstream.model.manifest import read_manifest
 from modstream.registry import events as ev
 from modstream.registry.client import Registry
 from modstream.registry.events import ModelEvent

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from modstream.checksum import sha256_file
 from modstream.errors import ArtifactError
-from modstream.model.artifact import ARRAYS, MANIFEST, VOCABULARY, read_manifest
+from modstream.model.manifest import ARRAYS, MANIFEST, VOCABULARY, read_manifest
 
 ARTIFACT_FILES = (MANIFEST, VOCABULARY, ARRAYS)
 

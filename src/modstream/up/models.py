@@ -30,6 +30,15 @@ class ModelChoice:
         return f'{label} "{self.model.name}" v{self.model.version} ({self.origin})'
 
 
+def check_model(model_dir: str | None) -> None:
+    """Raise ``ArtifactError`` now if ``model_dir`` is given and is no model: its manifest
+    and checksums are read without the model's libraries, before anything starts."""
+    if model_dir:
+        from modstream.model.manifest import read_manifest
+
+        read_manifest(model_dir)
+
+
 def prepare_model(
     *,
     model_dir: str | None,
