@@ -346,11 +346,18 @@ def test_a_port_that_was_asked_for_and_is_taken_is_a_clear_error() -> None:
     assert "--port" in result.stderr
 
 
-def test_a_model_path_that_is_no_model_is_a_clear_error_before_anything_starts(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("flag", "error"),
+    [
+        ("--model", "no model artifact at {} (missing manifest.json)"),
+        ("--data", "{}: no such file"),
+    ],
+)
+def test_a_model_or_data_that_is_not_there_is_a_clear_error_before_anything_starts(
+    tmp_path: Path, flag: str, error: str
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "modstream", "up", "--model", str(tmp_path / "nope")],
+        [sys.executable, "-m", "modstream", "up", flag, str(tmp_path / "nope")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -358,10 +365,7 @@ def test_a_model_path_that_is_no_model_is_a_clear_error_before_anything_starts(
     )
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert (
-        line
-        == f"modstream up: error: no model artifact at {tmp_path / 'nope'} (missing manifest.json)"
-    )
+    assert line == f"modstream up: error: {error.format(tmp_path / 'nope')}"
     assert "starting" not in result.stdout  # no broker was started, nothing else either
 
 

@@ -34,9 +34,16 @@ def resolve_source(source: str, sha256: str | None = None) -> Path:
     return target
 
 
-def _verify(path: Path, sha256: str) -> None:
+def require_file(path: Path) -> None:
+    """Raise ``DataError`` unless ``path`` is a file with something in it."""
     if not path.is_file():
         raise DataError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+
+
+def _verify(path: Path, sha256: str) -> None:
+    require_file(path)
     actual = sha256_file(path)
     if actual != sha256.lower():
         raise DataError(f"{path}: SHA-256 is {actual}, expected {sha256.lower()}")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from modstream.checksum import sha256_file
 from modstream.datasets.columns import find_column, parse_labels
-from modstream.datasets.fetch import resolve_source
+from modstream.datasets.fetch import require_file, resolve_source
 from modstream.datasets.repair import is_boilerplate, repair_text
 from modstream.errors import DataError
 
@@ -48,10 +48,7 @@ def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataErr
 
 def read_frame(path: Path, encoding: str = "auto", nrows: int | None = None) -> pd.DataFrame:
     """Read a whole CSV/JSONL as strings. ``auto``: UTF-8, else Latin-1 for CSV (Kaggle)."""
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
+    require_file(path)
     try:
         if _is_jsonl(path):
             enc = "utf-8" if encoding == "auto" else encoding

@@ -30,13 +30,17 @@ class ModelChoice:
         return f'{label} "{self.model.name}" v{self.model.version} ({self.origin})'
 
 
-def check_model(model_dir: str | None) -> None:
-    """Raise ``ArtifactError`` now if ``model_dir`` is given and is no model: its manifest
-    and checksums are read without the model's libraries, before anything starts."""
+def check_sources(model_dir: str | None, data: str | None) -> None:
+    """Raise now if the ``--model`` is no model or the ``--data`` no file, before anything
+    starts: a model's manifest and checksums are read without the model's libraries."""
     if model_dir:
         from modstream.model.manifest import read_manifest
 
         read_manifest(model_dir)
+    elif data:
+        from modstream.datasets.fetch import require_file, resolve_source
+
+        require_file(resolve_source(data))
 
 
 def prepare_model(

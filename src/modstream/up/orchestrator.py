@@ -32,7 +32,7 @@ from modstream.errors import ModstreamError
 from modstream.settings import UpSettings
 from modstream.settings.defaults import READY_PATH, SHADOW_SUFFIX
 from modstream.up import banner, existing
-from modstream.up.models import ModelChoice, check_model, prepare_model
+from modstream.up.models import ModelChoice, check_sources, prepare_model
 from modstream.up.processes import HOST, ChildProcess, Ports
 from modstream.up.registry import publish_champion
 from modstream.up.runtime import DashboardRunner, plan_ports
@@ -67,7 +67,7 @@ class Orchestrator:
         previous = signal.signal(signal.SIGTERM, _interrupt)
         signal.signal(signal.SIGINT, _interrupt)  # even if started with SIGINT ignored
         try:
-            check_model(self.model_args.get("model_dir"))
+            check_sources(self.model_args.get("model_dir"), self.model_args.get("data"))
             ports, notes = plan_ports(self.settings)
             for note in notes:
                 self.say(note)
