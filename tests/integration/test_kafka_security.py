@@ -282,6 +282,24 @@ def test_a_worker_not_or_no_longer_allowed_to_read_what_it_follows_stops_with_on
     secured.assert_hidden(out + err)
 
 
+def test_serve_and_policy_show_say_which_topic_they_may_not_read(
+    secured: Secured, model_dir: Path
+) -> None:
+    models, policies = unique("models"), unique("policies")
+    secured.cluster.create_topics({models: 1, policies: 1})
+    login = ["--bootstrap-servers", secured.servers,
+             "--kafka-config", f"@{secured.users['policed'].properties}"]  # fmt: skip
+    # Before, the server took the topic for a missing one and served its --model, waiting.
+    code, output = run("serve", "--registry", "--model", str(model_dir), *login,
+                       "--models-topic", models, "--http-port", "0", "--grpc-port", "0",
+                       timeout=60)  # fmt: skip
+    _assert_one_line_error(code, output, "serve", f"read topic {models!r}")
+    # Before, "topic ... does not exist".
+    code, output = run("policy", "show", *login, "--policies-topic", policies, timeout=60)
+    _assert_one_line_error(code, output, "policy", f"read topic {policies!r}")
+    secured.assert_hidden(output)
+
+
 def _rotate_password(secured: Secured, user: str) -> None:
     """Give ``user`` a new password on the cluster (the clients still have the old one)."""
     new_password = secured.users[user].password + "-rotated"
