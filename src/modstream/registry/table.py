@@ -70,8 +70,6 @@ def _wait_for_leader(admin: Any, topic: str, timeout: float = 30.0) -> None:
 
 # A one-off read's idle fetch wait; a follower's, on a broker that allows it, is longer.
 FETCH_WAIT_MS = 50
-# How often a wait for a follower to catch up looks whether it ended instead.
-_WAIT_SLICE_S = 0.1
 
 
 def _consumer(config: Config) -> Consumer:
@@ -229,7 +227,7 @@ class TableFollower:
         self.caught_up = threading.Event()
         self._refusals = Refusals(ignored=NOMINAL_GROUP)
         self._stop = threading.Event()
-        self._ended = threading.Event()
+        self._answered = threading.Event()  # caught up, or ended without catching up
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> TableFollower:
@@ -243,11 +241,8 @@ class TableFollower:
 
     def wait_caught_up(self, timeout: float) -> bool:
         """Whether it caught up within ``timeout``; False at once if it ended before."""
-        deadline = time.monotonic() + timeout
-        while not self.caught_up.wait(min(_WAIT_SLICE_S, max(0.0, deadline - time.monotonic()))):
-            if self._ended.is_set() or time.monotonic() >= deadline:
-                return False
-        return True
+        self._answered.wait(timeout)
+        return self.caught_up.is_set()
 
     @property
     def refused(self) -> ModstreamError | None:
@@ -270,12 +265,12 @@ class TableFollower:
                         self._settle()
                 elif end <= 0 or _reached(consumer, self.topic, end):
                     self._settle()
-                    self.caught_up.set()
+                    self._caught_up()
         finally:
             if self.refused is not None:
                 log.error("topic %s is no longer followed: %s", self.topic, self.refused)
             consumer.close()
-            self._ended.set()
+            self._answered.set()
 
     def _start(self, consumer: Consumer) -> int:
         """Assign partition 0 from the beginning; returns the end offset to catch up to.
@@ -296,12 +291,16 @@ class TableFollower:
                     reported = True
                 if isinstance(exc, NotFound) and not self.caught_up.is_set():
                     self._settle()
-                    self.caught_up.set()
+                    self._caught_up()
                 self._stop.wait(1.0)
                 continue
             consumer.assign([Partition(self.topic, PARTITION, OFFSET_BEGINNING)])
             return end
         return 0
+
+    def _caught_up(self) -> None:
+        self.caught_up.set()
+        self._answered.set()
 
     def _usable(self, message: Any) -> bool:
         error = message.error()
