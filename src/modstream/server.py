@@ -1,4 +1,5 @@
-"""``modstream serve``: REST (uvicorn) and gRPC (grpc.aio) in one event loop, one data plane.
+"""``modstream serve``: REST (uvicorn) and gRPC (``modstream.grpc.calls``) in one event loop,
+one data plane.
 
 SIGTERM or SIGINT: both servers stop accepting, in-flight requests finish (up to the
 grace period), the data plane drains its queue, and the process exits 0.
@@ -11,16 +12,16 @@ import logging
 import signal
 from typing import TYPE_CHECKING
 
-import grpc
 import uvicorn
 
 from modstream.dataplane import DataPlane
 from modstream.grpc import seldon_service, v2_service
+from modstream.grpc.calls import GrpcServer
 from modstream.registry.modelset import ModelSet
 from modstream.registry.repository import ModelRepository, RegistryLink
 from modstream.rest import build_app
 from modstream.settings import ServeSettings
-from modstream.webserver import QuietServer
+from modstream.webserver import QuietServer, listening
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -39,18 +40,10 @@ def build_plane(model: TextModel | ModelSet, settings: ServeSettings) -> DataPla
     )
 
 
-def grpc_server(settings: ServeSettings) -> grpc.aio.Server:
+def grpc_server(settings: ServeSettings) -> GrpcServer:
     """The gRPC server as ``serve`` runs it (message limits, port), without services."""
     limit = settings.grpc_max_message_bytes
-    server = grpc.aio.server(
-        options=[
-            ("grpc.max_receive_message_length", limit),
-            ("grpc.max_send_message_length", limit),
-            ("grpc.so_reuseport", 0),
-        ]
-    )
-    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
-    return server
+    return GrpcServer(settings.host, settings.grpc_port, max_receive=limit, max_send=limit)
 
 
 def http_server(app: Starlette, settings: ServeSettings) -> QuietServer:
@@ -75,6 +68,7 @@ async def serve(
     With ``registry`` the plane follows it: its swaps go to the plane between merged
     batches, and the V2 repository routes drive it.
     """
+    http_socket = listening(settings.host, settings.http_port, "REST")
     plane = build_plane(model, settings)
     if registry is not None:
         registry.followed.manager.attach(plane.swap)
@@ -91,7 +85,7 @@ async def serve(
         seldon_service.add_to_server(plane, rpc)
         v2_service.add_to_server(plane, rpc)
         await rpc.start()
-    http_task = asyncio.create_task(http.serve(), name="modstream-http")
+    http_task = asyncio.create_task(http.serve(sockets=[http_socket]), name="modstream-http")
     log.info(
         "serving model %s v%s: REST on %s:%d, gRPC on %s",
         plane.facts.name,

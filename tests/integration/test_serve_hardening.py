@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import string
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -199,3 +202,21 @@ def test_openapi_fuzzing_finds_no_server_errors(server: Server) -> None:
         given(operation.as_strategy())(check)()
     assert failures == []
     assert 200 in statuses and len(statuses) > 100  # the fuzzer really called the server
+
+
+@pytest.mark.parametrize("taken", ["--http-port", "--grpc-port"])
+def test_a_port_already_taken_is_one_line_naming_it(model_dir: Path, taken: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        ports = {"--http-port": free_port(), "--grpc-port": free_port(), taken: port}
+        done = subprocess.run(
+            [sys.executable, "-m", "modstream", "serve", "--model", str(model_dir),
+             "--host", "127.0.0.1", *(str(x) for pair in ports.items() for x in pair)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    what = "REST" if taken == "--http-port" else "gRPC"
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"modstream serve: error: cannot listen for {what} on 127.0.0.1:{port}: "
+        "Address already in use"
+    ]

@@ -22,6 +22,7 @@ from modstream.errors import InvalidInput, ModelError
 from modstream.grpc import prediction_pb2 as pb
 from modstream.grpc import prediction_pb2_grpc as pb_grpc
 from modstream.grpc import seldon_service
+from modstream.grpc.calls import GrpcServer
 from modstream.model import TextModel
 from modstream.rest import build_app
 
@@ -47,11 +48,11 @@ def _serving(plane: DataPlane) -> Iterator[tuple[httpx.Client, pb_grpc.ModelStub
     config = uvicorn.Config(build_app(plane), port=0, log_level="warning", lifespan="off")
     http = uvicorn.Server(config)
 
-    async def start() -> tuple[grpc.aio.Server, int, int]:
-        server = grpc.aio.server()
+    async def start() -> tuple[GrpcServer, int, int]:
+        server = GrpcServer("127.0.0.1", 0, max_receive=1 << 20, max_send=1 << 20)
         seldon_service.add_to_server(plane, server)
-        grpc_port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
+        grpc_port = server.bound_port
         config.load()
         http.lifespan = config.lifespan_class(config)
         await http.startup()
@@ -67,7 +68,7 @@ def _serving(plane: DataPlane) -> Iterator[tuple[httpx.Client, pb_grpc.ModelStub
     finally:
 
         async def stop() -> None:
-            await asyncio.gather(http.shutdown(), grpc_server.stop(None))
+            await asyncio.gather(http.shutdown(), grpc_server.stop(0))
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)

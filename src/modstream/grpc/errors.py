@@ -17,6 +17,7 @@ import grpc
 from modstream import metrics
 from modstream.dataplane import DataPlane
 from modstream.errors import ModstreamError
+from modstream.grpc.calls import Abort, CallContext
 
 log = logging.getLogger("modstream.grpc")
 
@@ -28,7 +29,7 @@ CODES = {
 }
 
 Reply = TypeVar("Reply")
-Method = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[Reply]]
+Method = Callable[[Any, Any, CallContext], Awaitable[Reply]]
 
 
 def status_code(error: ModstreamError) -> grpc.StatusCode:
@@ -50,7 +51,7 @@ def rpc(protocol: str, route: str) -> Callable[[Method[Reply]], Method[Reply]]:
 
     def decorate(method: Method[Reply]) -> Method[Reply]:
         @functools.wraps(method)
-        async def wrapped(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Reply:
+        async def wrapped(self: Any, request: Any, context: CallContext) -> Reply:
             plane: DataPlane = self.plane
             gauge = metrics.in_flight("grpc")
             started = time.perf_counter()
@@ -59,8 +60,8 @@ def rpc(protocol: str, route: str) -> Callable[[Method[Reply]], Method[Reply]]:
             code = grpc.StatusCode.OK
             try:
                 return await method(self, request, context)
-            except grpc.aio.AbortError:
-                raise  # the method aborted on purpose; grpc answers with its status
+            except Abort:
+                raise  # the method aborted on purpose; the call ends with its status
             except Exception as exc:
                 code, message = _mapped(protocol, route, exc)
                 await context.abort(code, message)

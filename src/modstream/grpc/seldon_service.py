@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 from google.protobuf import json_format
 
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput
 from modstream.grpc import prediction_pb2 as _pb
 from modstream.grpc import prediction_pb2_grpc as pb_grpc
+from modstream.grpc.calls import CallContext, GrpcServer
 from modstream.grpc.errors import rpc
 from modstream.protocol import response_id
 from modstream.protocol import seldon as codec
@@ -116,14 +116,14 @@ class SeldonModelService(pb_grpc.ModelServicer):  # type: ignore[misc]
         self.plane = plane
 
     @rpc("seldon", "Predict")
-    async def Predict(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def Predict(self, request: Any, context: CallContext) -> Any:
         message = codec.decode_request(_payload(request))
         puid = response_id(message.puid)  # also what picks champion or canary
         scores = await self.plane.score_batched(message.texts, comment_id=puid)
         return _message(codec.encode_response(message, scores, request_id=puid))
 
     @rpc("seldon", "SendFeedback")
-    async def SendFeedback(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def SendFeedback(self, request: Any, context: CallContext) -> Any:
         feedback = codec.decode_feedback(_feedback(request))
         self.plane.record_feedback("grpc", feedback.reward, len(feedback.truth or []))
         return _message(codec.encode_feedback_response(puid=feedback.puid, model=self.plane.facts))
@@ -133,15 +133,15 @@ class SeldonModelService(pb_grpc.ModelServicer):  # type: ignore[misc]
         return json_format.ParseDict(facts, pb.SeldonModelMetadata())
 
     @rpc("seldon", "Metadata")
-    async def Metadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def Metadata(self, request: Any, context: CallContext) -> Any:
         return self._metadata()
 
     @rpc("seldon", "ModelMetadata")
-    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ModelMetadata(self, request: Any, context: CallContext) -> Any:
         return self._metadata()
 
 
-def add_to_server(plane: DataPlane, server: grpc.aio.Server) -> None:
+def add_to_server(plane: DataPlane, server: GrpcServer) -> None:
     """``Model``, plus ``Generic`` (SeldonClient's feedback) and ``Seldon`` (gateway API)."""
     service = SeldonModelService(plane)
     pb_grpc.add_ModelServicer_to_server(service, server)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
-
 from modstream import __version__
 from modstream.dataplane import DataPlane
 from modstream.errors import InvalidInput
 from modstream.grpc import grpc_service_pb2 as _pb
 from modstream.grpc import grpc_service_pb2_grpc as pb_grpc
+from modstream.grpc.calls import CallContext, GrpcServer
 from modstream.grpc.errors import rpc
 from modstream.protocol import response_id
 from modstream.protocol import v2 as codec
@@ -64,24 +63,24 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[mi
         self.plane = plane
 
     @rpc("v2", "ServerLive")
-    async def ServerLive(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ServerLive(self, request: Any, context: CallContext) -> Any:
         return pb.ServerLiveResponse(live=True)
 
     @rpc("v2", "ServerReady")
-    async def ServerReady(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ServerReady(self, request: Any, context: CallContext) -> Any:
         return pb.ServerReadyResponse(ready=self.plane.ready)
 
     @rpc("v2", "ModelReady")
-    async def ModelReady(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ModelReady(self, request: Any, context: CallContext) -> Any:
         codec.check_model(self.plane.facts, request.name, request.version)
         return pb.ModelReadyResponse(ready=self.plane.ready)
 
     @rpc("v2", "ServerMetadata")
-    async def ServerMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ServerMetadata(self, request: Any, context: CallContext) -> Any:
         return pb.ServerMetadataResponse(**codec.server_metadata(__version__))
 
     @rpc("v2", "ModelMetadata")
-    async def ModelMetadata(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ModelMetadata(self, request: Any, context: CallContext) -> Any:
         model = self.plane.facts
         codec.check_model(model, request.name, request.version)
         facts = codec.model_metadata(model)
@@ -94,7 +93,7 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[mi
         )
 
     @rpc("v2", "ModelInfer")
-    async def ModelInfer(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+    async def ModelInfer(self, request: Any, context: CallContext) -> Any:
         version = request.model_version or None
         codec.check_model(self.plane.facts_for(version), request.model_name, version)
         message = _request(request)
@@ -105,5 +104,5 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):  # type: ignore[mi
         return _reply(*codec.encode_infer_response(message, scores, request_id=request_id))
 
 
-def add_to_server(plane: DataPlane, server: grpc.aio.Server) -> None:
+def add_to_server(plane: DataPlane, server: GrpcServer) -> None:
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceService(plane), server)
