@@ -20,9 +20,16 @@ BACKLOG = 2048  # uvicorn's own default
 def listening(host: str, port: int, what: str) -> socket.socket:
     """A socket listening on ``host:port``, or one line saying why the port cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named, not implied: asyncio sets TCP_NODELAY only on connections whose
+    # socket says so, and without it a reply written in two parts waits for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        return socket.create_server((host, port), family=family, backlog=BACKLOG)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+        return sock
     except OSError as exc:
+        sock.close()
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise ModstreamError(f"cannot listen for {what} on {host}:{port}: {reason}") from None
 
