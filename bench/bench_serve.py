@@ -9,8 +9,9 @@ same client design for both transports. REST and gRPC alternate within each roun
 swapped every round) so both see the same machine load; each cell also reports the serving
 process's CPU time per request. The same cells run against the transports' floor
 (``bench/serve_floor.py``: the same two servers answering a fixed response, no model), so
-the table shows what each transport costs before modstream does anything. Writes a
-markdown section to bench/results/serve.md.
+the table shows what each transport costs before modstream does anything, and once more
+with grpc.aio's server in place of modstream's (what ``modstream serve`` ran before).
+Writes a markdown section to bench/results/serve.md.
 """
 
 from __future__ import annotations
@@ -34,8 +35,13 @@ LOAD = Path(__file__).resolve().parent / "serve_load.py"
 FLOOR = Path(__file__).resolve().parent / "serve_floor.py"
 OURS = "modstream serve"
 FLOOR_NAME = "transport floor (fixed answer, no model)"
+AIO_FLOOR = "transport floor with grpc.aio (fixed answer, no model)"
 WRAPPER = "seldon-core wrapper"
-_TITLES = {WRAPPER: "the seldon-core wrapper", FLOOR_NAME: "the transports' floor"}
+_TITLES = {
+    WRAPPER: "the seldon-core wrapper",
+    FLOOR_NAME: "the transports' floor",
+    AIO_FLOOR: "the transports' floor with grpc.aio",
+}
 Server = tuple["subprocess.Popen[bytes]", int, int]  # process, HTTP port, gRPC port
 
 
@@ -82,11 +88,11 @@ def _start_modstream(model: Path) -> Server:
     return process, http, grpc_port
 
 
-def _start_floor() -> Server:
-    """uvicorn + Starlette and grpc.aio as ``modstream serve`` runs them, nothing behind."""
+def _start_floor(grpc_kind: str) -> Server:
+    """uvicorn + Starlette and a gRPC server (``modstream`` or ``aio``), nothing behind."""
     http, grpc_port = _free_port(), _free_port()
     process = subprocess.Popen(
-        [sys.executable, str(FLOOR), str(http), str(grpc_port)],
+        [sys.executable, str(FLOOR), str(http), str(grpc_port), grpc_kind],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -235,10 +241,10 @@ def main() -> None:
         rows = _measure(OURS, server, args, args.rounds)
     finally:
         _stop(server[0])
-    if not args.no_floor:
-        server = _start_floor()
+    for name, grpc_kind in [] if args.no_floor else [(FLOOR_NAME, "modstream"), (AIO_FLOOR, "aio")]:
+        server = _start_floor(grpc_kind)
         try:
-            rows += _measure(FLOOR_NAME, server, args, args.rounds)
+            rows += _measure(name, server, args, args.rounds)
         finally:
             _stop(server[0])
     notes = []

@@ -1,11 +1,13 @@
 """The transports' own floor: ``modstream serve``'s two servers with nothing behind them.
 
-uvicorn + Starlette and grpc.aio on one event loop, built by the same functions as
-``modstream serve``'s, each route answering a fixed Seldon response without reading the
-request or calling a model. What a request costs here is what the transport costs before
-modstream does anything (``bench_serve.py`` measures it beside the real server).
+uvicorn + Starlette and modstream's gRPC server on one event loop, built by the same
+functions as ``modstream serve``'s, each route answering a fixed Seldon response without
+reading the request or calling a model. What a request costs here is what the transport
+costs before modstream does anything (``bench_serve.py`` measures it beside the real
+server). With ``aio`` as third argument the gRPC side is grpc.aio's server instead, with
+the options ``modstream serve`` gave it before it had its own: the comparison.
 
-    python bench/serve_floor.py HTTP_PORT GRPC_PORT
+    python bench/serve_floor.py HTTP_PORT GRPC_PORT [modstream|aio]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from typing import Any
 
 import grpc
 from starlette.applications import Starlette
@@ -36,7 +39,20 @@ def _grpc_answer() -> bytes:
     return bytes(message.SerializeToString())
 
 
-async def main(http_port: int, grpc_port: int) -> None:
+def _aio_server(settings: ServeSettings) -> grpc.aio.Server:
+    limit = settings.grpc_max_message_bytes
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    return server
+
+
+async def main(http_port: int, grpc_port: int, kind: str) -> None:
     async def predict(request: Request) -> Response:
         await request.body()
         return Response(REST_ANSWER, media_type="application/json")
@@ -54,15 +70,13 @@ async def main(http_port: int, grpc_port: int) -> None:
     http = http_server(app, settings)
     answer = _grpc_answer()
 
-    async def grpc_predict(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    async def grpc_predict(request: bytes, context: Any) -> bytes:
         return answer
 
-    server = grpc_server(settings)
     same = lambda data: data  # noqa: E731  (bytes in, bytes out: no protobuf work)
     handler = grpc.unary_unary_rpc_method_handler(grpc_predict, same, same)
-    server.add_generic_rpc_handlers(
-        [grpc.method_handlers_generic_handler("seldon.protos.Model", {"Predict": handler})]
-    )
+    server: Any = grpc_server(settings) if kind == "modstream" else _aio_server(settings)
+    server.add_registered_method_handlers("seldon.protos.Model", {"Predict": handler})
     await server.start()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -73,4 +87,4 @@ async def main(http_port: int, grpc_port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), (sys.argv[3:] or ["modstream"])[0]))

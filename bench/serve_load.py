@@ -25,6 +25,21 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from modstream.grpc.http2 import (  # the frame and header encodings are HTTP/2's and HPACK's
+    ACK,
+    DATA,
+    END_HEADERS,
+    END_STREAM,
+    GOAWAY,
+    HEADERS,
+    PING,
+    PREFACE,
+    RST_STREAM,
+    SETTINGS,
+)
+from modstream.grpc.http2 import frame as _frame
+from modstream.grpc.http2 import literal as _literal
+
 ROOT = Path(__file__).resolve().parents[1]
 DEV_CSV = ROOT.parent / "shared" / "data" / "rscience_dev.csv"
 PREDICT = "/seldon.protos.Model/Predict"
@@ -93,19 +108,7 @@ async def http_worker(port: int, bodies: list[bytes], stop: float, out: list[flo
 
 
 # -- gRPC: HTTP/2 ----------------------------------------------------------------------------
-DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY = 0x0, 0x1, 0x3, 0x4, 0x6, 0x7
-END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 WINDOW = 2**30  # the client never runs short of receive window in a bench run
-
-
-def _frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
-    return struct.pack(">I", len(payload))[1:] + struct.pack(">BBI", kind, flags, stream) + payload
-
-
-def _literal(name: bytes, value: bytes) -> bytes:
-    """An HPACK literal header field without indexing, new name, no Huffman (both < 127)."""
-    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
 
 
 def _header_block(port: int, path: str) -> bytes:
