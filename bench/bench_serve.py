@@ -282,7 +282,7 @@ def _write(args: argparse.Namespace, rows: list[tuple[str, ...]], notes: list[st
     wrapper = " (wrapper: seldon-core 1.18.2, 1 gunicorn worker)" if WRAPPER in measured else ""
     command = " ".join("MODEL_DIR" if arg == str(args.model) else arg for arg in sys.argv[1:])
     lines = [
-        "## Serving: modstream serve" + "".join(f", beside {title}" for title in versus),
+        "## Serving: modstream serve" + (f", beside {' and '.join(versus)}" if versus else ""),
         "",
         f"Same artifact ({args.model.name}, trained on rscience_dev.csv), single-comment "
         f"Seldon requests, {args.seconds:.0f} s per cell after 1 s warm-up, REST and gRPC "

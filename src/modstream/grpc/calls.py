@@ -1,6 +1,6 @@
 """The gRPC server ``modstream serve`` runs: unary calls to the generated servicers.
 
-``grpc.aio``'s server costs about 180-320 µs of CPU per call before any work is done
+``grpc.aio``'s server costs about 200-500 µs of CPU per call on 2 cores before any work is done
 (``BENCHMARKS.md``, serving), as much as a whole REST request with the model. This server
 speaks HTTP/2 itself (``modstream.grpc.http2``) on the event loop ``serve`` already runs,
 and calls the same servicers through the same generated registration
