@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import signal
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,7 @@ def http_server(app: Starlette, settings: ServeSettings) -> QuietServer:
         lifespan="off",
         access_log=False,
         log_level="warning",
-        timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_s),  # 0: cancel at once
     )
     return QuietServer(config)
 

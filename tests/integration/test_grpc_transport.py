@@ -300,3 +300,33 @@ def test_stopping_lets_calls_in_flight_finish_and_takes_no_new_ones(running: Run
     with grpc.insecure_channel(target) as channel, pytest.raises(grpc.RpcError) as caught:
         _method(channel, "Echo")(b"", timeout=5)
     assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+def test_stopping_with_no_grace_period_cancels_the_calls_in_flight(running: Running) -> None:
+    with grpc.insecure_channel(running.target) as channel:
+        future = _method(channel, "Slow").future(b"30", timeout=60)
+        time.sleep(0.3)
+        started = time.monotonic()
+        running.run(running.server.stop(0), timeout=10)
+        assert time.monotonic() - started < 5  # not the 30 s the call would take
+        assert running.cancelled.wait(10)
+        with pytest.raises(grpc.RpcError) as caught:
+            future.result(timeout=10)
+    assert caught.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+
+
+def test_a_request_that_is_not_grpc_is_answered_http_415(running: Running) -> None:
+    client = RawClient(running.target)
+    try:
+        block = client.request_block("Echo").replace(b"application/grpc", b"application/json")
+        client.send(h2.HEADERS, h2.END_HEADERS, 1, block)
+        client.send(h2.DATA, h2.END_STREAM, 1, b'{"data": {"ndarray": ["hi"]}}')
+        data, headers = client.answer(1)
+    finally:
+        client.close()
+    assert data == b""
+    assert headers[b":status"] == b"415"
+    assert headers[b"grpc-status"] == b"2"
+    assert headers[b"grpc-message"] == b"content-type must be application/grpc"
+    with grpc.insecure_channel(running.target) as channel:
+        assert _method(channel, "Echo")(b"served", timeout=30) == b"served"

@@ -97,7 +97,8 @@ class GrpcServer:
         return int(self._listener.sockets[0].getsockname()[1])
 
     async def stop(self, grace: float) -> None:
-        """Stop accepting; calls in flight have ``grace`` seconds to finish, then all close."""
+        """Stop accepting; calls in flight have ``grace`` seconds to finish (0: none, they
+        are cancelled), then all connections close."""
         if self._listener is not None:
             self._listener.close()
         for connection in list(self._connections):
@@ -108,14 +109,16 @@ class GrpcServer:
             for stream in connection.streams.values()
             if stream.task is not None
         ]
-        if running:
-            await asyncio.wait(running, timeout=grace or None)
+        if running and grace > 0:  # 0: the calls in flight are cancelled at once
+            await asyncio.wait(running, timeout=grace)
         await asyncio.sleep(0)  # let finished calls write their answers
         for connection in list(self._connections):
             connection.close()
 
     async def _answer(self, stream: Stream) -> tuple[bytes, bytes | None]:
         """``(trailers, message)`` for a finished request, or ``(status block, None)``."""
+        if not stream.headers.get(b"content-type", b"").startswith(b"application/grpc"):
+            return _NOT_GRPC, None
         try:
             message = await self._call(stream.headers, bytes(stream.body))
         except Abort as exc:
@@ -127,12 +130,12 @@ class GrpcServer:
         return _OK, message
 
     async def _call(self, headers: dict[bytes, bytes], body: bytes) -> bytes:
-        if not headers.get(b"content-type", b"").startswith(b"application/grpc"):
-            raise Abort(grpc.StatusCode.UNKNOWN, "content-type must be application/grpc")
         path = headers.get(b":path", b"")
         handler = self._methods.get(path)
         if handler is None or headers.get(b":method") != b"POST":
-            raise Abort(grpc.StatusCode.UNIMPLEMENTED, f"Method not found: {path.decode()}")
+            raise Abort(
+                grpc.StatusCode.UNIMPLEMENTED, f"Method not found: {path.decode(errors='replace')}"
+            )
         if handler.request_streaming or handler.response_streaming:
             raise Abort(grpc.StatusCode.UNIMPLEMENTED, "only unary methods are served")
         parse = handler.request_deserializer or bytes  # none: the method takes raw bytes
@@ -206,12 +209,20 @@ def _status(code: grpc.StatusCode, details: str, *, only: bool) -> bytes:
     return RESPONSE_HEAD + block if only else block
 
 
-_OK = _status(grpc.StatusCode.OK, "", only=False)
-
-
 def _percent(text: str) -> bytes:
     """grpc-message encoding: printable ASCII except '%' as is, every other byte as %XX."""
     return b"".join(
         bytes((byte,)) if 0x20 <= byte <= 0x7E and byte != 0x25 else b"%%%02X" % byte
         for byte in text.encode()
     )
+
+
+_OK = _status(grpc.StatusCode.OK, "", only=False)
+# A request that is not gRPC at all: HTTP's answer, with gRPC's status for a gRPC client
+# that sent the wrong content-type.
+_NOT_GRPC = (
+    literal(b":status", b"415")
+    + literal(b"content-type", b"text/plain")
+    + literal(b"grpc-status", str(grpc.StatusCode.UNKNOWN.value[0]).encode())
+    + literal(b"grpc-message", _percent("content-type must be application/grpc"))
+)
