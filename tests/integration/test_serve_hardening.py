@@ -122,40 +122,39 @@ def _unseen_texts(seed: int, count: int = 1000) -> list[str]:
     return [" ".join(next(words) for _ in range(60)) for _ in range(count)]
 
 
+def _sigterm_amid_requests(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, grace_s: str
+) -> tuple[int, list[httpx.Response]]:
+    """``serve`` with that grace period, SIGTERMed while 8 slow requests are in flight:
+    its exit code and the answers."""
+    monkeypatch.setenv("MODSTREAM_SHUTDOWN_GRACE_S", grace_s)
+    server = start_server(model_dir)
+    bodies = [{"data": {"ndarray": _unseen_texts(seed, count=500)}} for seed in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        futures = [
+            pool.submit(httpx.post, f"{server.url}/predict", json=body, timeout=60)
+            for body in bodies
+        ]
+        _wait_in_flight(server, len(futures))
+        code = stop_server(server)
+        return code, [f.result() for f in futures]
+
+
 def test_sigterm_finishes_in_flight_requests_and_exits_zero(
     model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The grace period bounds a shutdown; here it is long enough for any machine's speed,
     # so what is tested is that every request in flight is finished, not how fast.
-    monkeypatch.setenv("MODSTREAM_SHUTDOWN_GRACE_S", "120")
-    server = start_server(model_dir)
-    bodies = [{"data": {"ndarray": _unseen_texts(seed, count=500)}} for seed in range(8)]
-    with ThreadPoolExecutor(8) as pool:
-        futures = [
-            pool.submit(httpx.post, f"{server.url}/predict", json=body, timeout=60)
-            for body in bodies
-        ]
-        _wait_in_flight(server, len(futures))
-        code = stop_server(server)
-        statuses = [f.result().status_code for f in futures]
+    code, answers = _sigterm_amid_requests(model_dir, monkeypatch, "120")
     assert code == 0
-    assert statuses == [200] * len(bodies), [f.result().text[:200] for f in futures]
+    assert [a.status_code for a in answers] == [200] * 8, [a.text[:200] for a in answers]
 
 
 def test_a_grace_period_of_zero_ends_requests_in_flight_instead_of_finishing_them(
     model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MODSTREAM_SHUTDOWN_GRACE_S", "0")
-    server = start_server(model_dir)
-    bodies = [{"data": {"ndarray": _unseen_texts(seed, count=500)}} for seed in range(8)]
-    with ThreadPoolExecutor(8) as pool:
-        futures = [
-            pool.submit(httpx.post, f"{server.url}/predict", json=body, timeout=60)
-            for body in bodies
-        ]
-        _wait_in_flight(server, len(futures))
-        code = stop_server(server)
-        statuses = [f.result().status_code for f in futures]
+    code, answers = _sigterm_amid_requests(model_dir, monkeypatch, "0")
+    statuses = [a.status_code for a in answers]
     assert code == 0
     # a batch the model finished before SIGTERM may still be answered; the rest are not
     assert 500 in statuses and set(statuses) <= {200, 500}, statuses
