@@ -17,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from confluent_kafka import KafkaException
+
 from tests.integration.answer_log import AnswerLog, Source
 from tests.integration.steady_load import BackgroundReader, PacedProducer
 from tests.integration.stream_fixtures import Topics, wait_for
@@ -48,10 +50,15 @@ def run_failover(
     steady_s: float = 5.0,
     down_s: float | None = None,
     after_restart_s: float = 5.0,
+    group_on_victim: bool = False,
 ) -> Failover:
-    """Paced load, SIGKILL of the node leading every topic, restart, drain; see the module."""
-    victim = cluster.nodes[-1].node_id
+    """Paced load, SIGKILL of the node leading every topic, restart, drain; see the module.
+
+    ``group_on_victim``: the node killed is also the worker's group coordinator, the case
+    in which librdkafka's ``send_offsets_to_transaction`` can wait for good.
+    """
     topics = Topics(cluster, partitions=1)
+    victim = _coordinator(cluster, topics.group) if group_on_victim else cluster.nodes[-1].node_id
     cluster.create_topics({topics.input: 1, topics.output: 1, topics.dead_letter: 1}, leader=victim)
     log = workdir / "stream.log"
     answers = AnswerLog(
@@ -108,3 +115,16 @@ def run_failover(
 def _resumed(answers: AnswerLog, load: PacedProducer, killed_at: float) -> bool:
     """Whether an input sent after the kill has been answered."""
     return any(load.sent.get(source, 0.0) > killed_at for _t, source in list(answers.arrivals))
+
+
+def _coordinator(cluster: KafkaCluster, group: str) -> int:
+    """The node id coordinating ``group`` (the leader of the offsets topic's partition its
+    name hashes to; the topic is created on the first request, hence the retries)."""
+    admin = cluster.admin()
+    for _ in range(60):
+        try:
+            [future] = admin.describe_consumer_groups([group]).values()
+            return int(future.result(timeout=10).coordinator.id)
+        except KafkaException:
+            time.sleep(0.5)
+    raise AssertionError(f"no coordinator found for group {group}")

@@ -1,5 +1,6 @@
 """Broker failover on a three-node Apache Kafka under a steady paced load: the node
-leading the input, output and dead-letter topics is SIGKILLed while the worker runs, and
+coordinating the worker's group and leading the input, output and dead-letter topics is
+SIGKILLed while the worker runs, and
 restarted once inputs sent after the kill have been answered. The worker carries on once
 leadership moves: no input is lost, at-least-once repeats at most one batch, exactly-once
 repeats nothing, and the cluster heals. How long the answers stop is measured in
@@ -22,9 +23,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.kafka]
 def test_worker_rides_out_the_leader_broker_dying(
     kafka_cluster: KafkaCluster, model_dir: Path, tmp_path: Path, exactly_once: bool
 ) -> None:
+    # The group's coordinator dies too: then librdkafka's send_offsets_to_transaction can
+    # wait for good, and an exactly-once worker must give its producer up instead.
     failover = run_failover(
-        kafka_cluster, model_dir, tmp_path, exactly_once=exactly_once, after_restart_s=1.0
-    )
+        kafka_cluster, model_dir, tmp_path, exactly_once=exactly_once, after_restart_s=1.0,
+        group_on_victim=True,
+    )  # fmt: skip
     assert failover.resumed_while_down, failover.log  # carried on under the new leaders
     assert set(failover.answers) == failover.inputs, failover.log  # 0 inputs lost
     duplicates = sum(n - 1 for n in failover.answers.values())

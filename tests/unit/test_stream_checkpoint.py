@@ -7,6 +7,8 @@ inside the transaction, rewinds to the first offset of the batch.
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 from unittest import mock
 
@@ -20,6 +22,7 @@ from modstream.stream.checkpoint import (
     CommitFailed,
     DeliveryFailed,
     ProducerFailed,
+    ProducerHung,
 )
 
 TOPIC = "comments"
@@ -356,3 +359,28 @@ def test_rewind_skips_partitions_revoked_meanwhile() -> None:
     answer_batch(checkpoint, BATCH)
     assert checkpoint.rewind() is True
     assert sought(clients) == FIRST
+
+
+def test_a_transaction_commit_that_never_returns_gives_the_producer_up_in_time() -> None:
+    # librdkafka's send_offsets_to_transaction can wait past its timeout for good when the
+    # group's coordinator died; the worker must not wait with it.
+    clients = Clients()
+    released = threading.Event()
+    clients.producer.send_offsets_to_transaction.side_effect = lambda *_: released.wait(60)
+    checkpoint = clients.checkpoint(exactly_once=True, timeout=0.2)
+    answer_batch(checkpoint, BATCH)
+    checkpoint.flush()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProducerHung) as failure:
+            checkpoint.commit()
+        assert time.monotonic() - started < 30
+        assert failure.value.producer_unusable
+        # no abort on the hung producer (it would conflict with the call still running);
+        # the batch is still sought back
+        assert checkpoint.rewind() is True
+        clients.producer.abort_transaction.assert_not_called()
+        clients.producer.commit_transaction.assert_not_called()
+        assert sought(clients) == FIRST
+    finally:
+        released.set()

@@ -19,6 +19,7 @@ offset commit leaves a healthy producer in place.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import ClassVar
@@ -36,6 +37,11 @@ Partition = tuple[str, int]
 _FLUSH_SLICE_S = 1.0
 # How long a produce() that finds the local queue full lets deliveries drain before retrying.
 _QUEUE_FULL_WAIT_S = 0.05
+# How much longer than their own timeouts the transaction's two commit calls may take before
+# the producer is given up: librdkafka's send_offsets_to_transaction can wait past its
+# timeout, for good, when the broker that coordinated the group is gone (librdkafka issues
+# 5456 and 5511), and a worker stuck there answers nothing while looking alive.
+_HUNG_MARGIN_S = 5.0
 
 
 class BatchNotCommitted(ModstreamError):
@@ -59,6 +65,13 @@ class ProducerFailed(BatchNotCommitted):
 
     reason = "PRODUCER_FAILED"
     producer_unusable = True
+
+
+class ProducerHung(ProducerFailed):
+    """A transaction call did not return in time; the producer is replaced (the new one
+    takes over its transactional id, which aborts the open transaction)."""
+
+    reason = "PRODUCER_HUNG"
 
 
 class CommitFailed(BatchNotCommitted):
@@ -240,10 +253,22 @@ class Checkpoint:
                 raise CommitFailed(f"committing {tp.topic}[{tp.partition}] failed: {tp.error}")
 
     def _commit_transaction(self, offsets: list[TopicPartition]) -> None:
-        try:
+        def send_and_commit() -> None:
             metadata = self.consumer.consumer_group_metadata()
             self.producer.send_offsets_to_transaction(offsets, metadata, self.delivery_timeout)
             self.producer.commit_transaction(self.delivery_timeout)
+
+        limit = 2 * self.delivery_timeout + _HUNG_MARGIN_S
+        try:
+            _within(send_and_commit, limit)
+        except TimeoutError:
+            # Not aborted here: an abort would conflict with the call still running. The
+            # replacing producer's initialisation aborts the transaction instead.
+            self._in_transaction = False
+            raise ProducerHung(
+                f"committing the transaction did not return within {limit:g}s; "
+                "the producer is replaced"
+            ) from None
         except KafkaException as exc:
             self._note(exc)
             error = kafka_error(exc)
@@ -273,3 +298,25 @@ class Checkpoint:
             except KafkaException as exc:
                 log.info("not rewinding %s[%d]: %s", topic, partition, describe(exc))
         return producer_usable
+
+
+def _within(call: Callable[[], None], limit: float) -> None:
+    """``call()`` in a thread of its own: its exception if it raised one, ``TimeoutError``
+    if it has not returned after ``limit`` seconds (it is left running; the thread holds
+    the client it uses, so that client is not destroyed under it)."""
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="modstream-transaction-commit", daemon=True).start()
+    if not done.wait(limit):
+        raise TimeoutError
+    if failure:
+        raise failure[0]
