@@ -148,7 +148,6 @@ class SplitLogitMean(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.column_stack([1 - p, p])
 
 
-LEXICON_PACKAGES = "vaderSentiment wordfreq better-profanity"
 _LETTERS = re.compile(r"[a-z']+")
 
 
@@ -156,7 +155,8 @@ def lexicon_columns(texts: list[str]) -> np.ndarray:
     """What lexicons built from other text know of each comment: VADER's negative, neutral,
     positive and compound sentiment; the mean, median and rare (< 3), unknown (0) and very
     common (> 6) shares of its words' Zipf frequency in English (wordfreq); whether it
-    contains a word of better-profanity's list. Needs ``pip install`` of LEXICON_PACKAGES."""
+    contains a word of better-profanity's list. Needs ``pip install vaderSentiment wordfreq
+    better-profanity``."""
     from better_profanity import profanity
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
     from wordfreq import zipf_frequency

@@ -223,6 +223,5 @@ _OK = _status(grpc.StatusCode.OK, "", only=False)
 _NOT_GRPC = (
     literal(b":status", b"415")
     + literal(b"content-type", b"text/plain")
-    + literal(b"grpc-status", str(grpc.StatusCode.UNKNOWN.value[0]).encode())
-    + literal(b"grpc-message", _percent("content-type must be application/grpc"))
+    + _status(grpc.StatusCode.UNKNOWN, "content-type must be application/grpc", only=False)
 )
